@@ -7,6 +7,7 @@
 pub mod classification;
 pub mod error;
 pub mod modality;
+pub mod prompt;
 pub mod replicate;
 pub mod rt;
 pub mod schema;

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the Worker into build/ (wrangler.toml's [build] command). SKIP_WORKER_BUILD=1 reuses an
+# existing build, so test harnesses that build once can start wrangler quickly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${SKIP_WORKER_BUILD:-}" = 1 ] && [ -f build/worker/shim.mjs ]; then
+  exit 0
+fi
+export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-wasm-bindgen}"
+if [ -z "${ESBUILD_BIN:-}" ] && [ -x node_modules/esbuild/bin/esbuild ]; then
+  export ESBUILD_BIN="$PWD/node_modules/esbuild/bin/esbuild"
+fi
+exec worker-build --release
