@@ -4,6 +4,7 @@
 //! classifier, cache records) is plain Rust, used natively by the CLI and tests; the Worker
 //! (`worker_app`, wasm only) is a thin layer of routing, KV and configuration over it.
 
+pub mod anthropic;
 pub mod classification;
 pub mod error;
 pub mod modality;
