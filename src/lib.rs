@@ -5,9 +5,11 @@
 //! (`worker_app`, wasm only) is a thin layer of routing, KV and configuration over it.
 
 pub mod anthropic;
+pub mod cache;
 pub mod classification;
 pub mod error;
 pub mod modality;
+pub mod model_id;
 pub mod prompt;
 pub mod replicate;
 pub mod rt;
