@@ -1,0 +1,309 @@
+//! The Worker: HTTP routing, configuration from the environment, Workers KV, CORS. A thin shell
+//! over `service`; every handler returns `Result<Reply, ApiError>` and errors become responses
+//! in one place.
+
+use crate::anthropic;
+use crate::cache::{ListPage, ListedKey, Store};
+use crate::error::ApiError;
+use crate::model_id::ModelId;
+use crate::replicate;
+use crate::service::{self, Classifier, ListFilter, Mode};
+use crate::taxonomy::{Task, TASKS_JSON};
+use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+use worker::{event, Context, Env, Headers, KvStore, Method, Request, Response};
+
+/// The README rendered to HTML at build time (see build.rs).
+const INDEX_HTML: &str = include_str!(concat!(env!("OUT_DIR"), "/index.html"));
+const KV_BINDING: &str = "CLASSIFICATIONS_CACHE";
+
+/// What a handler answers with; turned into a `Response` (with CORS) in `respond`.
+enum Reply {
+    Json { status: u16, body: String, headers: Vec<(&'static str, String)> },
+    Text(String),
+    Html(&'static str),
+    NoContent,
+}
+
+impl Reply {
+    fn json(v: &Value) -> Reply {
+        Reply::Json { status: 200, body: v.to_string(), headers: Vec::new() }
+    }
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    console_error_panic_hook::set_once();
+    let reply = match route(req, &env).await {
+        Ok(r) => r,
+        Err(e) => {
+            if e.status() >= 500 {
+                service::log(&format!("{} {}", e.status(), e));
+            }
+            let mut headers = Vec::new();
+            if let Some(s) = e.retry_after() {
+                headers.push(("retry-after", s.to_string()));
+            }
+            Reply::Json { status: e.status(), body: e.body().to_string(), headers }
+        }
+    };
+    respond(reply)
+}
+
+fn respond(reply: Reply) -> worker::Result<Response> {
+    let headers = Headers::new();
+    headers.set("access-control-allow-origin", "*")?;
+    headers.set("access-control-expose-headers", "X-Cache, Retry-After")?;
+    let (status, body) = match reply {
+        Reply::Json { status, body, headers: extra } => {
+            headers.set("content-type", "application/json; charset=utf-8")?;
+            for (k, v) in extra {
+                headers.set(k, &v)?;
+            }
+            (status, Some(body))
+        }
+        Reply::Text(t) => {
+            headers.set("content-type", "text/plain; charset=utf-8")?;
+            (200, Some(t))
+        }
+        Reply::Html(h) => {
+            headers.set("content-type", "text/html; charset=utf-8")?;
+            (200, Some(h.to_string()))
+        }
+        Reply::NoContent => {
+            headers.set("access-control-allow-methods", "GET, POST, OPTIONS")?;
+            headers.set("access-control-allow-headers", "Authorization, Content-Type")?;
+            headers.set("access-control-max-age", "86400")?;
+            (204, None)
+        }
+    };
+    let resp = match body {
+        Some(b) => Response::ok(b)?,
+        None => Response::empty()?,
+    };
+    Ok(resp.with_status(status).with_headers(headers))
+}
+
+async fn route(req: Request, env: &Env) -> Result<Reply, ApiError> {
+    let url = req.url().map_err(|e| ApiError::BadRequest(format!("bad URL: {e}")))?;
+    let method = req.method();
+    if method == Method::Options {
+        return Ok(Reply::NoContent);
+    }
+    let path = url.path().trim_end_matches('/');
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let get = matches!(method, Method::Get | Method::Head);
+    let post = method == Method::Post;
+    let not_allowed = |allowed: &str| Err(ApiError::MethodNotAllowed(format!("{method:?} is not allowed here; use {allowed}")));
+    match segments.as_slice() {
+        [] if get => Ok(Reply::Html(INDEX_HTML)),
+        ["api", "tasks"] if get => Ok(Reply::Json { status: 200, body: TASKS_JSON.trim_end().to_string(), headers: Vec::new() }),
+        ["api", "taskNames"] if get => Ok(Reply::json(&json!(Task::names().collect::<Vec<_>>()))),
+        ["api", "classifications"] if get => list(&url, env).await,
+        ["api", "cache", "purge"] if post => {
+            require_admin(&req, &url, env)?;
+            Ok(Reply::json(&service::purge(&kv(env)?).await?))
+        }
+        ["api", "models", owner, model] if get => {
+            let id = ModelId::parse(&percent_decode(owner), &percent_decode(model))?;
+            model_route(&req, &url, env, id).await
+        }
+        [] | ["api", "tasks" | "taskNames" | "classifications"] | ["api", "models", _, _] => not_allowed("GET"),
+        ["api", "cache", "purge"] => not_allowed("POST"),
+        _ => Err(ApiError::RouteNotFound(format!("no route for {}", clip(url.path(), 100)))),
+    }
+}
+
+/// `GET /api/models/:owner/:model` with `?prompt`, `?debug`, `?force`/`?bust`.
+async fn model_route(req: &Request, url: &worker::Url, env: &Env, id: ModelId) -> Result<Reply, ApiError> {
+    let force = flag(url, "force") || flag(url, "bust");
+    let (debug, prompt) = (flag(url, "debug"), flag(url, "prompt"));
+    if force {
+        require_admin(req, url, env)?;
+    }
+    let store = kv(env)?;
+    let hit = if force { None } else { service::cached(&store, &id).await };
+    if prompt {
+        return match hit {
+            Some(r) => Ok(Reply::Text(r.prompt)),
+            None => Ok(Reply::Text(classifier(env)?.prompt(&id).await?)),
+        };
+    }
+    let (record, cache) = match hit {
+        Some(r) => (r, "HIT"),
+        None => (classify_once(classifier(env)?, store, id.clone()).await?, "MISS"),
+    };
+    let body = if debug {
+        serde_json::to_value(&record)?
+    } else {
+        json!({"model": record.model, "classification": record.classification})
+    };
+    Ok(Reply::Json { status: 200, body: body.to_string(), headers: vec![("x-cache", cache.to_string())] })
+}
+
+type Inflight = Shared<LocalBoxFuture<'static, Result<crate::cache::CacheRecord, ApiError>>>;
+
+thread_local! {
+    /// Classifications under way in this isolate, so concurrent misses for one model share one
+    /// upstream round (and one LLM call).
+    static INFLIGHT: RefCell<HashMap<String, Inflight>> = RefCell::new(HashMap::new());
+}
+
+/// Classifies and stores, joining a classification of the same model already under way.
+async fn classify_once(classifier: Classifier, store: Kv, id: ModelId) -> Result<crate::cache::CacheRecord, ApiError> {
+    let key = id.to_string();
+    let fut = INFLIGHT.with(|m| {
+        m.borrow_mut()
+            .entry(key.clone())
+            .or_insert_with(|| {
+                async move {
+                    let record = classifier.classify(&id).await?;
+                    service::store(&store, &id, &record).await;
+                    Ok(record)
+                }
+                .boxed_local()
+                .shared()
+            })
+            .clone()
+    });
+    let result = fut.await;
+    INFLIGHT.with(|m| m.borrow_mut().remove(&key));
+    result
+}
+
+async fn list(url: &worker::Url, env: &Env) -> Result<Reply, ApiError> {
+    let task = match query(url, "task") {
+        Some(t) => Some(t.parse::<Task>().map_err(|e| ApiError::BadRequest(e.to_string()))?),
+        None => None,
+    };
+    let all = service::list_classifications(&kv(env)?, &ListFilter { task }).await?;
+    Ok(Reply::json(&Value::Object(all)))
+}
+
+/// Admin actions (`?force`, purge) need `Authorization: Bearer <ADMIN_TOKEN>` when the secret
+/// is set. Without it they are refused, except for requests to a loopback host (local
+/// development with `wrangler dev`).
+fn require_admin(req: &Request, url: &worker::Url, env: &Env) -> Result<(), ApiError> {
+    let Some(token) = setting(env, "ADMIN_TOKEN") else {
+        let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+        return if local {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("admin actions are disabled: no ADMIN_TOKEN is configured".into()))
+        };
+    };
+    let given = req.headers().get("authorization").ok().flatten().unwrap_or_default();
+    let Some(bearer) = given.strip_prefix("Bearer ").map(str::trim) else { return Err(ApiError::Unauthorized) };
+    if constant_time_eq(bearer.as_bytes(), token.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("the admin token is wrong".into()))
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        diff |= (a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0xff)) as usize;
+    }
+    diff == 0
+}
+
+/// A secret or var, `None` when unset or empty.
+fn setting(env: &Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+}
+
+fn classifier(env: &Env) -> Result<Classifier, ApiError> {
+    let mode = Mode::parse(&setting(env, "CLASSIFIER").unwrap_or_default())?;
+    let budget_ms = setting(env, "REQUEST_BUDGET_MS").and_then(|v| v.parse::<u64>().ok()).unwrap_or(30_000);
+    let budget = Duration::from_millis(budget_ms.clamp(1_000, 120_000));
+    let replicate_base = setting(env, "REPLICATE_API_BASE_URL").unwrap_or_else(|| replicate::DEFAULT_BASE_URL.into());
+    let replicate = replicate::Client::new(&replicate_base, setting(env, "REPLICATE_API_TOKEN"), budget);
+    let anthropic = setting(env, "ANTHROPIC_API_KEY").map(|key| {
+        let base = setting(env, "ANTHROPIC_API_BASE_URL").unwrap_or_else(|| anthropic::DEFAULT_BASE_URL.into());
+        let model = setting(env, "ANTHROPIC_MODEL").unwrap_or_else(|| "claude-sonnet-4-6".into());
+        anthropic::Client::new(&base, key, model)
+    });
+    Ok(Classifier { replicate, anthropic, mode, budget })
+}
+
+/// A query parameter's value, `None` when absent.
+fn query(url: &worker::Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// A flag is on when present, unless its value is `0`, `false`, `no` or `off`.
+fn flag(url: &worker::Url, name: &str) -> bool {
+    query(url, name).is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no" | "off"))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn clip(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// Workers KV as a [`Store`].
+#[derive(Clone)]
+struct Kv(KvStore);
+
+fn kv(env: &Env) -> Result<Kv, ApiError> {
+    env.kv(KV_BINDING).map(Kv).map_err(|_| ApiError::Config(format!("the KV binding {KV_BINDING} is missing")))
+}
+
+impl Store for Kv {
+    async fn get(&self, key: &str) -> Result<Option<String>, String> {
+        self.0.get(key).text().await.map_err(|e| e.to_string())
+    }
+
+    async fn put(&self, key: &str, value: &str, metadata: &Value) -> Result<(), String> {
+        self.0
+            .put(key, value)
+            .and_then(|b| b.metadata(metadata))
+            .map_err(|e| e.to_string())?
+            .execute()
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn list(&self, prefix: &str, cursor: Option<&str>, limit: u32) -> Result<ListPage, String> {
+        let mut b = self.0.list().prefix(prefix.to_string()).limit(limit as u64);
+        if let Some(c) = cursor {
+            b = b.cursor(c.to_string());
+        }
+        let r = b.execute().await.map_err(|e| e.to_string())?;
+        Ok(ListPage {
+            keys: r.keys.into_iter().map(|k| ListedKey { name: k.name, metadata: k.metadata }).collect(),
+            cursor: r.cursor.filter(|c| !c.is_empty()),
+            complete: r.list_complete,
+        })
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), String> {
+        self.0.delete(key).await.map_err(|e| e.to_string())
+    }
+}
