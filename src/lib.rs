@@ -9,6 +9,7 @@ pub mod cache;
 pub mod classification;
 pub mod error;
 pub mod modality;
+pub mod offline;
 pub mod model_id;
 pub mod prompt;
 pub mod replicate;
