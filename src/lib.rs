@@ -9,10 +9,14 @@ pub mod cache;
 pub mod classification;
 pub mod error;
 pub mod modality;
-pub mod offline;
 pub mod model_id;
+pub mod offline;
 pub mod prompt;
 pub mod replicate;
 pub mod rt;
 pub mod schema;
 pub mod taxonomy;
+pub mod service;
+
+#[cfg(target_arch = "wasm32")]
+mod worker_app;
