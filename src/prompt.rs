@@ -280,8 +280,8 @@ mod tests {
         assert!(m.contains("- image (string, format: uri = a file, required): Input image"));
         assert!(m.contains("- task (string, one of: image_captioning, visual_question_answering, image_text_matching, default: image_captioning): Choose a task."));
         assert!(m.contains("- question (string): Type question"));
-        assert!(m.contains("Output schema: {\"title\":\"Output\",\"type\":\"string\"}"));
-        assert!(m.contains("Example 1 input: {\"image\":\"https://replicate.delivery/demo.jpg\",\"task\":\"image_captioning\"}"));
+        assert!(m.contains("Output schema: {\"type\":\"string\",\"title\":\"Output\"}"));
+        assert!(m.contains("Example 1 input: {\"task\":\"image_captioning\",\"image\":\"https://replicate.delivery/demo.jpg\"}"));
         assert!(m.contains("Example 1 output: [{\"text\":\"Caption: a woman sitting on the beach with a dog\"}]"));
         // inputs in x-order
         assert!(m.find("- image").unwrap() < m.find("- task").unwrap());
