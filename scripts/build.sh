@@ -10,4 +10,7 @@ export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-wasm-bindgen}"
 if [ -z "${ESBUILD_BIN:-}" ] && [ -x node_modules/esbuild/bin/esbuild ]; then
   export ESBUILD_BIN="$PWD/node_modules/esbuild/bin/esbuild"
 fi
+if [ -z "${WASM_OPT_BIN:-}" ] && [ -x node_modules/.bin/wasm-opt ]; then
+  export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
+fi
 exec worker-build --release
