@@ -172,7 +172,7 @@ impl Store for MemoryStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn record(model: &str, task: Task) -> CacheRecord {

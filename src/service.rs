@@ -6,6 +6,7 @@ use crate::anthropic;
 use crate::cache::{self, CacheRecord, Store};
 use crate::classification::Classification;
 use crate::error::{ApiError, Upstream};
+use crate::modality::Modality;
 use crate::model_id::ModelId;
 use crate::offline::{self, OfflineResult};
 use crate::prompt::{self, Hints, Prompt};
@@ -199,11 +200,15 @@ pub async fn store<S: Store>(store: &S, id: &ModelId, record: &CacheRecord) {
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub task: Option<Task>,
+    pub input_type: Option<Modality>,
+    pub output_type: Option<Modality>,
 }
 
 impl ListFilter {
     fn matches(&self, c: &Classification) -> bool {
         self.task.is_none_or(|t| c.task == t)
+            && self.input_type.is_none_or(|m| c.input_types.contains(&m))
+            && self.output_type.is_none_or(|m| c.output_types.contains(&m))
     }
 }
 
@@ -217,28 +222,41 @@ pub async fn list_classifications<S: Store>(store: &S, filter: &ListFilter) -> R
     let mut out = Map::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = store
-            .list(cache::KEY_PREFIX, cursor.as_deref(), LIST_PAGE)
-            .await
-            .map_err(|e| ApiError::Internal(format!("listing the cache failed: {e}")))?;
-        for k in &page.keys {
-            let Some(model) = cache::model_of_key(&k.name) else { continue };
-            let classification = match k.metadata.as_ref().and_then(cache::classification_from_metadata) {
-                Some(c) => Some(c),
-                None => match store.get(&k.name).await {
-                    Ok(Some(text)) => serde_json::from_str::<CacheRecord>(&text).ok().map(|r| r.classification),
-                    _ => None,
-                },
-            };
-            if let Some(c) = classification.filter(|c| filter.matches(c)) {
-                out.insert(model.to_string(), serde_json::to_value(c)?);
-            }
+        let next = list_page(store, filter, cursor.as_deref(), LIST_PAGE, &mut out).await?;
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
         }
-        if page.complete || page.cursor.is_none() {
-            return Ok(out);
-        }
-        cursor = page.cursor;
     }
+}
+
+/// One page of the catalogue: scans at most `limit` keys from `cursor`, adds the matching
+/// classifications to `out`, and returns the cursor of the next page (`None` at the end).
+pub async fn list_page<S: Store>(
+    store: &S,
+    filter: &ListFilter,
+    cursor: Option<&str>,
+    limit: u32,
+    out: &mut Map<String, Value>,
+) -> Result<Option<String>, ApiError> {
+    let page = store
+        .list(cache::KEY_PREFIX, cursor, limit.clamp(1, LIST_PAGE))
+        .await
+        .map_err(|e| ApiError::Internal(format!("listing the cache failed: {e}")))?;
+    for k in &page.keys {
+        let Some(model) = cache::model_of_key(&k.name) else { continue };
+        let classification = match k.metadata.as_ref().and_then(cache::classification_from_metadata) {
+            Some(c) => Some(c),
+            None => match store.get(&k.name).await {
+                Ok(Some(text)) => serde_json::from_str::<CacheRecord>(&text).ok().map(|r| r.classification),
+                _ => None,
+            },
+        };
+        if let Some(c) = classification.filter(|c| filter.matches(c)) {
+            out.insert(model.to_string(), serde_json::to_value(c)?);
+        }
+    }
+    Ok(if page.complete { None } else { page.cursor })
 }
 
 /// Most deletions one purge request makes: KV allows 1,000 operations per invocation, and the
@@ -282,7 +300,6 @@ mod tests {
     use super::*;
     use crate::cache::{MemoryStore, Store};
     use crate::classification::Classification;
-    use crate::modality::Modality;
 
     fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
@@ -309,9 +326,23 @@ mod tests {
             assert_eq!(store.ops.get(), 3, "one list operation per 1,000 entries");
             assert_eq!(all["owner/m0000"]["task"], "text-to-image");
             assert_eq!(all["owner/m0001"]["taskSummary"], Task::ImageToText.summary().unwrap());
-            let images = list_classifications(&store, &ListFilter { task: Some(Task::ImageToText) }).await.unwrap();
+            let images = list_classifications(&store, &ListFilter { task: Some(Task::ImageToText), ..Default::default() })
+                .await
+                .unwrap();
             assert_eq!(images.len(), 1_250);
             assert!(images.keys().all(|k| k.ends_with(['1', '3', '5', '7', '9'])));
+            let by_type = |i, o| ListFilter { input_type: i, output_type: o, ..Default::default() };
+            let text_in = list_classifications(&store, &by_type(Some(Modality::Text), None)).await.unwrap();
+            assert_eq!(text_in.len(), 2_500);
+            let audio_out = list_classifications(&store, &by_type(None, Some(Modality::Audio))).await.unwrap();
+            assert!(audio_out.is_empty());
+            // opt-in pages: 1,000 keys, then 1,000, then the last 500 and no cursor
+            let mut page = Map::new();
+            let c1 = list_page(&store, &ListFilter::default(), None, 1000, &mut page).await.unwrap();
+            assert_eq!(page.len(), 1000);
+            let c2 = list_page(&store, &ListFilter::default(), c1.as_deref(), 1000, &mut page).await.unwrap();
+            let c3 = list_page(&store, &ListFilter::default(), c2.as_deref(), 1000, &mut page).await.unwrap();
+            assert_eq!((page.len(), c3), (2_500, None));
         });
     }
 
@@ -322,9 +353,15 @@ mod tests {
         let old = json!({"classification": c, "model": "a/b"});
         block_on(async {
             store.put("model:a/b", &old.to_string(), &Value::Null).await.unwrap();
-            // not a full record: read as the classification it holds only if it parses as one
+            // not a full record: skipped
             let all = list_classifications(&store, &ListFilter::default()).await.unwrap();
             assert!(all.is_empty(), "a value that is not a record is skipped");
+            // a full record without metadata is read and listed
+            let mut rec = crate::cache::tests::record("c/d", Task::AutomaticSpeechRecognition);
+            rec.classification = c.clone();
+            store.put("model:c/d", &rec.to_stored_json(), &Value::Null).await.unwrap();
+            let all = list_classifications(&store, &ListFilter::default()).await.unwrap();
+            assert_eq!(all["c/d"], serde_json::to_value(&c).unwrap());
         });
     }
 

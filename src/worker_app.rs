@@ -5,6 +5,7 @@
 use crate::anthropic;
 use crate::cache::{ListPage, ListedKey, Store};
 use crate::error::ApiError;
+use crate::modality::Modality;
 use crate::model_id::ModelId;
 use crate::replicate;
 use crate::service::{self, Classifier, ListFilter, Mode};
@@ -174,13 +175,34 @@ async fn classify_once(classifier: Classifier, store: Kv, id: ModelId) -> Result
     result
 }
 
+/// `GET /api/classifications`: every entry (the original's shape), filtered by `?task=`,
+/// `?inputType=`, `?outputType=`; with `?limit=` or `?cursor=`, one page
+/// `{"classifications", "cursor", "complete"}` of at most `limit` scanned entries.
 async fn list(url: &worker::Url, env: &Env) -> Result<Reply, ApiError> {
-    let task = match query(url, "task") {
-        Some(t) => Some(t.parse::<Task>().map_err(|e| ApiError::BadRequest(e.to_string()))?),
-        None => None,
+    let modality = |name: &str| -> Result<Option<Modality>, ApiError> {
+        query(url, name)
+            .map(|v| serde_json::from_value::<Modality>(json!(v.trim())).map_err(|_| ApiError::BadRequest(format!("{name} must be one of: {}", Modality::ALL.map(|m| m.name()).join(", ")))))
+            .transpose()
     };
-    let all = service::list_classifications(&kv(env)?, &ListFilter { task }).await?;
-    Ok(Reply::json(&Value::Object(all)))
+    let filter = ListFilter {
+        task: query(url, "task").map(|t| t.trim().parse::<Task>().map_err(|e| ApiError::BadRequest(e.to_string()))).transpose()?,
+        input_type: modality("inputType")?,
+        output_type: modality("outputType")?,
+    };
+    let store = kv(env)?;
+    let (limit, cursor) = (query(url, "limit"), query(url, "cursor"));
+    if limit.is_none() && cursor.is_none() {
+        return Ok(Reply::json(&Value::Object(service::list_classifications(&store, &filter).await?)));
+    }
+    let limit = match limit {
+        Some(l) => l.trim().parse::<u32>().ok().filter(|n| (1..=service::LIST_PAGE).contains(n)).ok_or_else(|| {
+            ApiError::BadRequest(format!("limit must be a number from 1 to {}", service::LIST_PAGE))
+        })?,
+        None => service::LIST_PAGE,
+    };
+    let mut page = serde_json::Map::new();
+    let next = service::list_page(&store, &filter, cursor.as_deref().filter(|c| !c.is_empty()), limit, &mut page).await?;
+    Ok(Reply::json(&json!({"classifications": page, "complete": next.is_none(), "cursor": next})))
 }
 
 /// Admin actions (`?force`, purge) need `Authorization: Bearer <ADMIN_TOKEN>` when the secret
