@@ -107,11 +107,14 @@ impl Client {
         }
     }
 
-    /// One page of `GET /models` (`url` is a full `next` URL or `None` for the first page).
+    /// One page of `GET /models`, most recently updated first (`url` is a `next` URL from the
+    /// previous page, or `None` for the first page).
     pub async fn models_page(&self, url: Option<&str>) -> Result<Page<Model>, ApiError> {
         let body = match url {
-            Some(u) => self.get_url(u).await?,
-            None => self.get("/models").await?,
+            // Only follow `next` links that stay on the configured API.
+            Some(u) if u.starts_with(&self.base_url) => self.get_url(u).await?,
+            Some(_) => return Err(ApiError::upstream_invalid(Upstream::Replicate, "a `next` link left the API".into())),
+            None => self.get("/models?sort_by=latest_version_created_at&sort_direction=desc").await?,
         };
         serde_json::from_value(body)
             .map_err(|e| ApiError::upstream_invalid(Upstream::Replicate, format!("unexpected models page: {e}")))

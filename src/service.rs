@@ -287,6 +287,78 @@ pub async fn purge<S: Store>(store: &S) -> Result<Value, ApiError> {
     }
 }
 
+/// What one freshness run did.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshReport {
+    pub pages: u32,
+    pub scanned: u32,
+    /// Cached entries whose model has a newer version than the one classified.
+    pub stale: u32,
+    pub reclassified: u32,
+    pub failed: u32,
+}
+
+/// Keeps the cache fresh: walks Replicate's most recently updated models (at most `max_pages`
+/// pages) and reclassifies cached entries whose latest version changed, at most
+/// `max_reclassify` of them. The cached versions come from KV metadata (one `list` per 1,000
+/// entries), so models not in the cache cost nothing.
+pub async fn refresh<S: Store>(c: &Classifier, store: &S, max_pages: u32, max_reclassify: u32) -> Result<RefreshReport, ApiError> {
+    let mut versions: std::collections::HashMap<String, Option<String>> = std::collections::HashMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store
+            .list(cache::KEY_PREFIX, cursor.as_deref(), LIST_PAGE)
+            .await
+            .map_err(|e| ApiError::Internal(format!("listing the cache failed: {e}")))?;
+        for k in page.keys {
+            let Some(model) = cache::model_of_key(&k.name) else { continue };
+            let version = k.metadata.as_ref().and_then(|m| m.get("version")).and_then(Value::as_str).map(str::to_string);
+            versions.insert(model.to_string(), version);
+        }
+        if page.complete || page.cursor.is_none() {
+            break;
+        }
+        cursor = page.cursor;
+    }
+    let mut report = RefreshReport::default();
+    if versions.is_empty() {
+        return Ok(report);
+    }
+    let mut next: Option<String> = None;
+    while report.pages < max_pages {
+        let page = c.replicate.models_page(next.as_deref()).await?;
+        report.pages += 1;
+        for model in &page.results {
+            report.scanned += 1;
+            let Ok(id) = ModelId::parse(&model.owner, &model.name) else { continue };
+            let Some(cached_version) = versions.get(&id.to_string()) else { continue };
+            if cached_version.as_deref() == model.version_id() {
+                continue;
+            }
+            report.stale += 1;
+            if report.reclassified + report.failed >= max_reclassify {
+                continue;
+            }
+            match c.classify(&id).await {
+                Ok(record) => {
+                    self::store(store, &id, &record).await;
+                    report.reclassified += 1;
+                }
+                Err(e) => {
+                    log(&format!("refresh of {id} failed: {e}"));
+                    report.failed += 1;
+                }
+            }
+        }
+        match page.next {
+            Some(n) => next = Some(n),
+            None => break,
+        }
+    }
+    Ok(report)
+}
+
 /// Logs to the console (the Worker's log stream) or standard error.
 pub fn log(msg: &str) {
     #[cfg(target_arch = "wasm32")]

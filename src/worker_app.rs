@@ -54,6 +54,22 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
     respond(reply)
 }
 
+/// The cron trigger: reclassify cached models whose Replicate version changed.
+#[event(scheduled)]
+async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    console_error_panic_hook::set_once();
+    let setting_u32 = |name: &str, default: u32| setting(&env, name).and_then(|v| v.parse().ok()).unwrap_or(default);
+    let run = async {
+        let c = classifier(&env)?;
+        let store = kv(&env)?;
+        service::refresh(&c, &store, setting_u32("REFRESH_MAX_PAGES", 3), setting_u32("REFRESH_MAX_CLASSIFICATIONS", 10)).await
+    };
+    match run.await {
+        Ok(report) => service::log(&format!("refresh: {}", serde_json::to_string(&report).unwrap_or_default())),
+        Err(e) => service::log(&format!("refresh failed: {e}")),
+    }
+}
+
 fn respond(reply: Reply) -> worker::Result<Response> {
     let headers = Headers::new();
     headers.set("access-control-allow-origin", "*")?;
