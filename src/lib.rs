@@ -20,3 +20,6 @@ pub mod service;
 
 #[cfg(target_arch = "wasm32")]
 mod worker_app;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod seed;
