@@ -223,3 +223,15 @@ test("a reply without a tool call (a refusal) falls back to the offline classifi
   assert.ok(d.classifier.startsWith("offline"), d.classifier);
   assert.equal(d.claudeResponse.id, "msg_01refusal2");
 });
+
+test("concurrent misses for one model share one Claude call", async () => {
+  const [a, r] = [anthropic.requests.length, replicate.requests.length];
+  anthropic.replies.push({ delayMs: 700 });
+  const all = await Promise.all([1, 2, 3].map(() => api("/api/models/black-forest-labs/flux-schnell")));
+  for (const res of all) {
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json, all[0].json);
+  }
+  assert.equal(anthropic.requests.length - a, 1);
+  assert.equal(replicate.requests.filter((x, i) => i >= r && x.path === "/v1/models/black-forest-labs/flux-schnell").length, 1);
+});

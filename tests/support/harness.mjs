@@ -66,7 +66,7 @@ function newestMtime(p) {
 /** True when build/worker/shim.mjs is newer than every input of the Rust build. */
 export function buildIsFresh() {
   if (!existsSync(SHIM)) return false;
-  const inputs = ["src", "Cargo.toml", "Cargo.lock", "build.rs", "scripts/build.sh", "data"];
+  const inputs = ["src", "Cargo.toml", "Cargo.lock", "build.rs", "README.md", "scripts/build.sh", "data"];
   const newestInput = Math.max(...inputs.map((p) => newestMtime(path.join(repoRoot, p))));
   return statSync(SHIM).mtimeMs >= newestInput;
 }
