@@ -62,7 +62,7 @@ try {
   for (const m of top) {
     const r = await get(`/api/models/${m.owner}/${m.name}?prompt=1`);
     if (r.status !== 200) throw new Error(`prompt for ${m.owner}/${m.name}: ${r.status} ${r.text}`);
-    const marker = r.text.indexOf("<model_metadata>");
+    const marker = r.text.indexOf("<model_metadata>\nModel: ");
     fixedLen = marker;
     ours.push({ total: r.text.length, model: r.text.length - marker });
     const ex = await (await fetch(`${replicate.url}/models/${m.owner}/${m.name}/examples`)).json();
@@ -110,9 +110,17 @@ try {
     Array.from({ length: 8 }, async () => {
       while (next < ENTRIES) {
         const id = ids[next++];
-        const r = await fetch(`${worker.url}/api/models/${id}`);
-        await r.arrayBuffer();
-        if (r.status !== 200) failed++;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const r = await fetch(`${worker.url}/api/models/${id}`);
+            await r.arrayBuffer();
+            if (r.status !== 200) failed++;
+            break;
+          } catch (e) {
+            if (attempt === 3) throw e;
+            await new Promise((res) => setTimeout(res, 1000));
+          }
+        }
       }
     }),
   );
