@@ -25,10 +25,19 @@ const SEGMENT: &[&str] = &[
     "salient object", "human parsing", "face parsing", "clothes parsing", "remove backgrounds",
     "background-remov", "background removal",
 ];
-const MASK_GEN: &[&str] = &["mask generat", "generate mask", "generates mask", "automatic mask", "create mask", "creates mask", "masks of"];
+/// Words of an image-to-mask purpose (when no mask is taken as input).
+const MASK_OUT: &[&str] = &[
+    "create mask", "creates mask", "generate mask", "generates mask", "mask of", "masks of", "mask for",
+    "binary mask", "alpha mask", "alpha matte", "mask from", "masks from", "get mask", "extract mask",
+];
+const MASK_GEN: &[&str] = &["mask generat", "mask-generat", "automatic mask", "generate masks", "generates masks"];
 const DETECT: &[&str] = &[
     "object detect", "detect object", "detects object", "detector", "yolo", "bounding box", "detection", "detect ",
     "detects ", "grounding dino", "owl-vit", "owlv", "localiz",
+];
+const DETECT_STRONG: &[&str] = &[
+    "object detect", "detect object", "detects object", "detector", "yolo", "bounding box", "open-vocabulary detect",
+    "open vocabulary detect", "grounding dino", "owl-vit", "owlv", "face detect", "detect face", "detects face",
 ];
 const KEYPOINT: &[&str] = &["keypoint", "pose estimat", "landmark", "human pose", "body pose", "skeleton"];
 const IMAGE_EDIT_I2I: &[&str] = &[
@@ -38,10 +47,20 @@ const IMAGE_EDIT_I2I: &[&str] = &[
     "sharpen", "dehaz", "derain", "low-light", "low light", "hdr", "variation", "cartoon", "anime", "toon",
     "style transfer", "try-on", "try on", "tryon", "virtual try",
 ];
+/// Words that make an image-editing purpose clear even when the image input is optional.
+const STRONG_I2I: &[&str] = &[
+    "upscal", "super-res", "super res", "superres", "restor", "refiner", "refine image", "refines image",
+    "refine an image", "coloriz", "colouriz", "deblur", "denois", "sticker", "face swap", "faceswap", "try-on", "virtual try", "relight", "retouch", "unblur",
+];
+/// Editing words that are often only one feature among several of a generator.
+const WEAK_I2I: &[&str] = &["inpaint", "in-paint", "outpaint", "img2img", "image-to-image", "image to image", "i2i"];
+/// Words of text-to-image generation.
+const GENERATE: &[&str] = &["text2im", "t2i", "txt2img", "text-to-image", "text to image", "generat", "from text", "from prompt"];
 const TRANSFORM_WORDS: &[&str] = &["turn", "turns", "convert", "converts", "transform", "transforms"];
 const CAPTION: &[&str] = &[
     "caption", "interrogat", "img2prompt", "image to prompt", "image-to-prompt", "prompt from", "describe",
-    "description of", "describes", "alt text", "alt-text", "tagger", "tagging", "tags",
+    "description of", "describes", "alt text", "alt-text", "tagger", "tagging", "tags", "image to text",
+    "image-to-text",
 ];
 const OCR: &[&str] = &[
     "ocr", "text recogni", "text extraction", "extract text", "extracts text", "read text", "optical character",
@@ -55,7 +74,8 @@ const CLASSIFY: &[&str] = &[
 const VQA: &[&str] = &["question", "vqa", "answer", "q&a"];
 const VLM: &[&str] = &[
     "vision language", "vision-language", "visual language", "multimodal", "multi-modal", "vlm", "llava",
-    "vision assistant", "chat", "visual instruction", "conversation", "mllm", "lmm",
+    "vision assistant", "chat", "visual instruction", "conversation", "mllm", "lmm", "gpt", "vicuna", "llama",
+    "qwen", "instruct",
 ];
 const SPEECH: &[&str] = &[
     "speech", "tts", "voice", "speak", "narrat", "read aloud", "text-to-speech", "text to speech", "talk",
@@ -68,11 +88,12 @@ const MUSIC: &[&str] = &[
 ];
 const AUDIO_CLASSIFY: &[&str] = &[
     "classif", "gender", "emotion", "genre", "speaker identif", "speaker verif", "detect", "tagging", "tagger",
-    "recognition of", "bpm", "tempo", "key detect", "chord", "identif",
+    "recognition of", "bpm", "tempo", "key detect", "chord", "identif", "diariz", "who is speaking",
+    "who spoke", "analy", "regression", "valence", "arousal", "mood",
 ];
 const ASR: &[&str] = &[
     "transcri", "whisper", "speech recogn", "speech-to-text", "speech to text", "asr", "subtitle", "caption",
-    "diariz", "stt", "dictation",
+    "stt", "dictation",
 ];
 const VAD: &[&str] = &["voice activity", "vad"];
 const VIDEO_TO_AUDIO: &[&str] = &[
@@ -80,6 +101,11 @@ const VIDEO_TO_AUDIO: &[&str] = &[
     "audio for video", "soundtrack for", "foley",
 ];
 const EMBED: &[&str] = &["embed", "feature extract", "features", "vector", "encod", "representation"];
+/// Words of an embedding model.
+const EMBED_MODEL: &[&str] = &[
+    "embedding", "embeddings", "embed text", "embed images", "embeds ", "sentence-transformer",
+    "sentence transformer", "text encoder", "image encoder",
+];
 const SIMILARITY: &[&str] = &["similarity", "similar sentence", "sentence-transformers", "sentence transformers"];
 const RANK: &[&str] = &["rerank", "re-rank", "ranking", "ranker", "relevance"];
 const RETRIEVAL: &[&str] = &["retriev", "search", "rag", "passage", "citation", "semantic search"];
@@ -94,7 +120,11 @@ const QA: &[&str] = &["question answering", "question-answering", "q&a", "extrac
 const LLM: &[&str] = &["language model", "llm", "chat", "instruct", "assistant", "gpt", "completion"];
 const FILL_MASK: &[&str] = &["fill mask", "fill-mask", "masked language", "fill in the blank"];
 const FORECAST: &[&str] = &["forecast", "time series", "time-series", "timeseries"];
-const THREE_D_WORDS: &[&str] = &["3d", "mesh", "point cloud", "gaussian", "nerf"];
+const THREE_D_STRONG: &[&str] = &[
+    "3d model", "3d object", "3d asset", "3d mesh", "point cloud", "3d implicit", "3d generat", "generating 3d",
+    "generate 3d", "generates 3d", "text-to-3d", "image-to-3d", "text to 3d", "image to 3d", "3d reconstruct",
+    "mesh", "nerf", "3d scene", "gaussian splat", "3d shape",
+];
 const ZERO_SHOT: &[&str] = &["zero-shot", "zero shot", "open-vocabulary", "open vocabulary", "clip"];
 const VIDEO_CLASSIFY: &[&str] = &["classif", "action recogn", "recogni", "detect"];
 const DOCUMENT: &[&str] = &["document", "invoice", "receipt", "pdf", "form", "docvqa", "chart", "slide"];
@@ -109,8 +139,10 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
     // Names like "text2image" carry direction; "prompt" inputs mean text-conditioned generation.
     let _ = i3;
 
+    // Rendered views of a 3D result still make a 3D task.
+    let three_d = kw(THREE_D_STRONG).is_some() && (oi || ov) && !ot && kw(&["controlnet", "lora", "style"]).is_none();
     // 3D
-    if o3 {
+    if o3 || three_d {
         return if ii {
             d(Task::ImageTo3D, 0.85, "3d output from an image")
         } else if it || i.items.is_empty() {
@@ -122,7 +154,7 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
 
     // Training: only files (weights) come out.
     if of && !(oi || oa || ov || ot || on || oj) {
-        if o.embedding && ii {
+        if ii && (o.embedding || kw(&["encoder", "embed", "feature", "latent"]).is_some()) {
             return d(Task::ImageFeatureExtraction, 0.7, "image in, embedding file out");
         }
         if o.embedding {
@@ -143,13 +175,29 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
             if oa && !ia {
                 return d(Task::TextToAudio, 0.6, "video in, video with audio out");
             }
+            let prompted = it && i.items.iter().any(|x| x.modality == Text && is_prompt_name(&x.name));
+            let video_first = i.items.first().is_some_and(|x| x.modality == Video);
+            if prompted && !i.required(Video) && !video_first {
+                return d(Task::TextToVideo, 0.6, "prompt with optional video, video out");
+            }
+            let image_first = i.items.first().is_some_and(|x| x.modality == Image);
+            if ii && !ia && (i.required(Image) || image_first) {
+                if let Some(k) = kw(&["animat", "motion", "portrait", "driving", "dance", "dancing", "talking"]) {
+                    return d(Task::ImageToVideo, 0.6, format!("image animated by a video (\"{k}\")"));
+                }
+            }
             return d(Task::VideoToVideo, 0.8, "video in, video out");
         }
+        let first = i.items.first().map(|x| x.modality);
         if ii {
-            if img_req || !it || !txt_req {
+            let prompted = i.items.iter().any(|x| x.modality == Text && is_prompt_name(&x.name));
+            if img_req || !prompted || first == Some(Image) {
                 return d(Task::ImageToVideo, 0.8, "image in, video out");
             }
             return d(Task::TextToVideo, 0.65, "prompt with optional image, video out");
+        }
+        if ia && (i.required(Audio) || first == Some(Audio)) {
+            return d(Task::Other, 0.4, "audio in, video out");
         }
         if it {
             return d(Task::TextToVideo, 0.85, "text in, video out");
@@ -167,8 +215,21 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
         }
         let speech = kw(SPEECH);
         let music = kw(MUSIC);
-        if ia {
-            if it && txt_req || it && i.items.iter().any(|x| x.modality == Text && is_prompt_name(&x.name)) {
+        if ia && ot {
+            if let Some(k) = kw(ASR) {
+                return d(Task::AutomaticSpeechRecognition, 0.8, format!("audio in, text out (\"{k}\")"));
+            }
+            if it && kw(LLM).is_some() {
+                return d(Task::AudioTextToText, 0.6, "speech and text in, speech and text out");
+            }
+        }
+        if ia && kw(TRANSLATE).is_some() {
+            return d(Task::Translation, 0.6, "speech translation");
+        }
+        let prompted = it && i.items.iter().any(|x| x.modality == Text && is_prompt_name(&x.name));
+        let audio_leads = i.required(Audio) || i.items.first().is_some_and(|x| x.modality == Audio);
+        if ia && (audio_leads || !prompted) {
+            if prompted || txt_req {
                 if let (Some(k), None) = (speech, music) {
                     return d(Task::TextToSpeech, 0.75, format!("text and reference audio in, speech (\"{k}\")"));
                 }
@@ -196,7 +257,8 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
 
     // Image in, image or structured out: vision tasks read from the words.
     if ii && (oi || oj) && !ot {
-        if !(it && txt_req) || !oi {
+        let prompted = i.items.iter().any(|x| x.modality == Text && is_prompt_name(&x.name));
+        if !prompted && kw(&["canny", "lineart", "controlnet", "soft edge", "edge detect"]).is_none() {
             if let Some(k) = kw(DEPTH) {
                 return d(Task::DepthEstimation, 0.85, format!("image in, image out, \"{k}\""));
             }
@@ -207,7 +269,7 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
         if oj && (o.boxes || kw(DETECT).is_some()) && kw(SEGMENT).is_none() {
             return detection(w, i, "structured output with boxes");
         }
-        if let Some(k) = kw(SEGMENT).or_else(|| if !i.names.contains("mask") { kw(MASK_GEN) } else { None }) {
+        if let Some(k) = kw(SEGMENT).or_else(|| if !i.names.contains("mask") { kw(MASK_OUT).or(kw(MASK_GEN)) } else { None }) {
             if !(it && txt_req && kw(IMAGE_EDIT_I2I).is_some()) {
                 if let Some(m) = kw(MASK_GEN) {
                     if kw(&["segment"]).is_none() {
@@ -217,8 +279,8 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
                 return d(Task::ImageSegmentation, 0.8, format!("image in, masks out (\"{k}\")"));
             }
         }
-        if o.masks && !oi {
-            return d(Task::ImageSegmentation, 0.6, "masks out");
+        if o.masks && !(it && kw(IMAGE_EDIT_I2I).is_some()) {
+            return d(Task::ImageSegmentation, 0.65, "masks out");
         }
         if oj && !oi {
             if let Some(k) = kw(OCR) {
@@ -228,6 +290,9 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
                 return d(Task::ImageClassification, 0.6, "labels from an image");
             }
             return detection(w, i, "structured output from an image");
+        }
+        if oi && kw(DETECT_STRONG).is_some() && kw(IMAGE_EDIT_I2I).is_none() && kw(GENERATE).is_none() {
+            return detection(w, i, "image in, annotated image out");
         }
         if oi && kw(DETECT).is_some() && !it && kw(IMAGE_EDIT_I2I).is_none() {
             return detection(w, i, "image in, annotated image out");
@@ -239,16 +304,27 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
         if ii {
             let prompt = it && i.items.iter().any(|x| x.modality == Text && is_prompt_name(&x.name));
             if prompt || txt_req {
-                if !img_req {
-                    return d(Task::TextToImage, 0.8, "prompt with optional image, image out");
+                // The image leads when it is required or comes first; otherwise the prompt does
+                // and the image is an optional img2img/inpainting start.
+                let image_first = i.items.first().is_some_and(|x| x.modality == Image);
+                if img_req || image_first {
+                    if let Some(k) = kw(IMAGE_EDIT_I2I).or_else(|| w.word(TRANSFORM_WORDS)) {
+                        return d(Task::ImageToImage, 0.7, format!("image and prompt in, image out (\"{k}\")"));
+                    }
+                    return d(Task::ImageTextToImage, 0.7, "image and prompt in, image out");
                 }
-                if let Some(k) = kw(IMAGE_EDIT_I2I).or_else(|| w.word(TRANSFORM_WORDS)) {
-                    return d(Task::ImageToImage, 0.7, format!("image and prompt in, image out (\"{k}\")"));
+                if let Some(k) = kw(STRONG_I2I).filter(|_| kw(GENERATE).is_none()) {
+                    return d(Task::ImageToImage, 0.6, format!("prompt with optional image, image out (\"{k}\")"));
                 }
-                if !txt_req {
-                    return d(Task::ImageToImage, 0.6, "image and optional prompt in, image out");
+                // Inpainting or img2img as the model's one stated purpose (its name, or a
+                // description that is not a list of features).
+                let sole = !w.desc.contains(',') && kw(GENERATE).is_none();
+                if let Some(k) = super::text::find_stem(&w.name, WEAK_I2I)
+                    .or_else(|| if sole { super::text::find_stem(&w.desc, WEAK_I2I) } else { None })
+                {
+                    return d(Task::ImageToImage, 0.55, format!("prompt with optional image, image out (\"{k}\")"));
                 }
-                return d(Task::ImageTextToImage, 0.7, "image and prompt in, image out");
+                return d(Task::TextToImage, 0.8, "prompt with optional image, image out");
             }
             return d(Task::ImageToImage, 0.85, "image in, image out");
         }
@@ -256,6 +332,9 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
             return d(Task::Other, 0.4, "video in, image out");
         }
         if ia {
+            if let Some(k) = kw(AUDIO_CLASSIFY) {
+                return d(Task::AudioClassification, 0.5, format!("audio in, plot out (\"{k}\")"));
+            }
             return d(Task::Other, 0.4, "audio in, image out");
         }
         if it || i.has(Json) {
@@ -265,6 +344,17 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
             return d(Task::UnconditionalImageGeneration, 0.6, "no inputs, image out");
         }
         return d(Task::TextToImage, 0.5, "image out");
+    }
+
+    // Embeddings, whatever shape they come in (vectors, base64 strings).
+    if !oi && !oa && (o.embedding || (kw(EMBED_MODEL).is_some() && (ot || on || oj))) {
+        if ii && !it {
+            return d(Task::ImageFeatureExtraction, 0.8, "image in, embedding out");
+        }
+        if let Some(k) = kw(SIMILARITY).filter(|_| !o.embedding && !on) {
+            return d(Task::SentenceSimilarity, 0.6, format!("text in, similarity out (\"{k}\")"));
+        }
+        return d(Task::FeatureExtraction, 0.8, "embedding out");
     }
 
     // Numbers out (embeddings, scores).
@@ -371,7 +461,16 @@ fn image_to_text(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
     if it && kw(DOCUMENT).is_some() && kw(VQA).is_some() {
         return d(Task::DocumentQuestionAnswering, 0.6, "document and question in, answer out");
     }
-    if let Some(k) = kw(OCR) {
+    if o.has(Image) {
+        if let Some(k) = kw(IMAGE_EDIT_I2I).or_else(|| kw(&["edit", "manipulat", "image translation"])) {
+            return if it && i.required(Text) || kw(&["instruction", "edit"]).is_some() && it {
+                d(Task::ImageTextToImage, 0.55, format!("image and text in, edited image out (\"{k}\")"))
+            } else {
+                d(Task::ImageToImage, 0.55, format!("image in, image out (\"{k}\")"))
+            };
+        }
+    }
+    if let Some(k) = kw(OCR).filter(|_| !(it && kw(VLM).is_some())) {
         return d(Task::ImageToText, 0.7, format!("image in, text out (\"{k}\")"));
     }
     if o.boxes || (o.has(Json) && kw(DETECT).is_some() && kw(CLASSIFY).is_none()) {
@@ -423,7 +522,7 @@ fn tabular(w: &Words, text_out: bool) -> Decision {
 fn text_to_text(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
     let kw = |g: &[&'static str]| w.any(g);
     let llm = kw(LLM);
-    if o.answer && llm.is_none() {
+    if o.answer && (llm.is_none() || kw(QA).is_some()) {
         return d(Task::QuestionAnswering, 0.7, "text in, answer with score out");
     }
     if o.passages {
@@ -435,13 +534,15 @@ fn text_to_text(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
     if let Some(k) = kw(TOKEN_CLASSIFY) {
         return d(Task::TokenClassification, 0.65, format!("text in, entities out (\"{k}\")"));
     }
-    if let Some(k) = kw(TRANSLATE) {
+    // A general LLM lists translation and summaries among its skills: only its name counts then.
+    let main = |g: &[&'static str]| if llm.is_none() { w.any(g) } else { super::text::find_stem(&w.name, g) };
+    if let Some(k) = main(TRANSLATE) {
         return d(Task::Translation, 0.7, format!("text in, text out (\"{k}\")"));
     }
-    if let Some(k) = w.any(SUMMARY).filter(|_| super::text::has_stem(&w.name, "summar") || llm.is_none()) {
+    if let Some(k) = main(SUMMARY) {
         return d(Task::Summarization, 0.65, format!("text in, summary out (\"{k}\")"));
     }
-    if let Some(k) = kw(TEXT_CLASSIFY) {
+    if let Some(k) = main(TEXT_CLASSIFY) {
         return d(Task::TextClassification, 0.7, format!("text in, label out (\"{k}\")"));
     }
     if let Some(k) = kw(RANK) {
@@ -471,6 +572,18 @@ pub(crate) fn normalise_outputs(task: Task, outs: &mut Vec<Modality>) {
                 outs.push(Text);
             }
         }
+        Task::FeatureExtraction | Task::ImageFeatureExtraction if !outs.contains(&File) => {
+            outs.retain(|m| !matches!(m, Text | Json));
+            if !outs.contains(&Number) {
+                outs.push(Number);
+            }
+        }
+        Task::TextTo3D | Task::ImageTo3D => {
+            if !outs.contains(&ThreeD) {
+                outs.retain(|m| !matches!(m, Image | Video));
+                outs.push(ThreeD);
+            }
+        }
         Task::TextToAudio | Task::TextToSpeech | Task::AudioToAudio => {
             if !outs.contains(&Audio) {
                 outs.push(Audio);
@@ -480,7 +593,3 @@ pub(crate) fn normalise_outputs(task: Task, outs: &mut Vec<Modality>) {
     }
 }
 
-#[allow(dead_code)]
-fn unused(_: &[&str]) {
-    let _ = THREE_D_WORDS;
-}

@@ -151,6 +151,12 @@ fn input_modality(p: &InputProperty, name: &str, ex: Option<&Value>, words: &Wor
         if let Some(m) = words_modality(&about) {
             return Some((m, "file described so".into()));
         }
+        if has_word(&about, "jsonl") || has_word(&about, "json") {
+            return Some((Modality::Json, "JSON file".into()));
+        }
+        if has_word(&about, "txt") || has_stem(&about, "text file") || has_stem(&about, "containing text") {
+            return Some((Modality::Text, "text file".into()));
+        }
         // An unnamed file: what the model is about, else an image (Replicate's commonest).
         let m = match words_modality(&words.all) {
             Some(m @ (Modality::Audio | Modality::Video | Modality::ThreeD | Modality::Tabular)) => m,
@@ -163,12 +169,12 @@ fn input_modality(p: &InputProperty, name: &str, ex: Option<&Value>, words: &Wor
             if toks.iter().any(|t| CONFIG_TOKENS.contains(t)) && !p.required {
                 return None;
             }
+            if has_word(&about, "json") && !has_stem(&about, "strings") && !has_stem(&about, "list of") {
+                return Some((Modality::Json, "JSON string".into()));
+            }
             // A named media input given as a plain string (base64 or a URL).
             if let Some(m @ (Modality::Image | Modality::Audio | Modality::Video)) = media_name(&toks) {
                 return Some((m, "string named so".into()));
-            }
-            if has_word(&about, "json") && !has_stem(&about, "strings") && !has_stem(&about, "list of") {
-                return Some((Modality::Json, "JSON string".into()));
             }
             if p.required {
                 return Some((Modality::Text, "required string".into()));
@@ -253,6 +259,8 @@ impl Outputs {
 struct Acc {
     mods: Vec<Modality>,
     unknown_uri: bool,
+    /// What links (by extension or field name) pointed to.
+    uri_mods: Vec<Modality>,
     untyped: bool,
     /// Scalar numbers (scores) seen at top level only.
     scalar_number: bool,
@@ -317,6 +325,15 @@ fn key_has(key: &str, list: &[&str]) -> bool {
 
 /// A modality for a file field from its name; `None` for generic names (`output`, `file`).
 fn uri_name_modality(key: &str) -> Option<Modality> {
+    if key_has(key, &["srt", "vtt", "txt", "subtitles", "subtitle", "transcript", "markdown", "md"]) {
+        return Some(Modality::Text);
+    }
+    if key_has(key, &["json", "jsonl"]) {
+        return Some(Modality::Json);
+    }
+    if key_has(key, &["csv", "tsv", "xlsx"]) {
+        return Some(Modality::Tabular);
+    }
     if key_has(key, EMBED_KEYS)
         || key_has(key, &["weights", "lora", "checkpoint", "trained", "npy", "zip", "tar", "archive", "safetensors"])
     {
@@ -425,6 +442,11 @@ fn merge_object(parts: Vec<(String, Acc)>, acc: &mut Acc) {
             acc.unknown_uri = true;
             found = true;
         }
+        for m in &a.uri_mods {
+            if !acc.uri_mods.contains(m) {
+                acc.uri_mods.push(*m);
+            }
+        }
         for m in &a.mods {
             let keep = match m {
                 Modality::Text => !has_media || key_has(key, CONTENT_KEYS),
@@ -443,10 +465,14 @@ fn merge_object(parts: Vec<(String, Acc)>, acc: &mut Acc) {
 
 // Example values.
 
-fn looks_json(s: &str) -> bool {
+/// A string that holds a JSON object or array, parsed.
+fn parse_json_string(s: &str) -> Option<Value> {
     let t = s.trim();
     let shaped = (t.starts_with('{') && t.ends_with('}')) || (t.starts_with('[') && t.ends_with(']'));
-    shaped && t.len() < 200_000 && serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok()
+    if !shaped || t.len() > 200_000 {
+        return None;
+    }
+    serde_json::from_str::<Value>(t).ok().filter(|v| v.is_object() || v.is_array())
 }
 
 fn walk_value(v: &Value, key: &str, depth: u8, acc: &mut Acc) {
@@ -461,15 +487,21 @@ fn walk_value(v: &Value, key: &str, depth: u8, acc: &mut Acc) {
                     if key_has(key, EMBED_KEYS) {
                         acc.flags.embedding = true;
                     }
+                    if !acc.uri_mods.contains(&m) {
+                        acc.uri_mods.push(m);
+                    }
                     acc.push(m)
                 }
                 None => acc.unknown_uri = true,
             }
         }
         Value::String(s) => {
-            if looks_json(s) {
+            if let Some(parsed) = parse_json_string(s) {
                 acc.json_string = true;
                 acc.push(Modality::Json);
+                let mut inner = Acc::default();
+                walk_value(&parsed, key, depth + 1, &mut inner);
+                acc.flags.or(inner.flags);
             }
             acc.push(Modality::Text);
         }
@@ -591,10 +623,13 @@ pub(crate) fn outputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &
         let desc = schema.as_ref().map(describe_schema).unwrap_or_default();
         let ex_desc = example.map(describe_example);
         if s_acc.unknown_uri {
-            let from_ex: Vec<Modality> = e_acc.media().collect();
+            let from_ex: Vec<Modality> = e_acc.uri_mods.clone();
             if !from_ex.is_empty() {
                 mods.extend(from_ex);
                 flags.or(e_acc.flags);
+            } else if e_acc.mods.contains(&Modality::Text) && !e_acc.unknown_uri {
+                // Declared a file, but the example shows plain text.
+                mods.push(Modality::Text);
             } else {
                 mods.push(fallback_file_modality(words));
             }
@@ -606,10 +641,19 @@ pub(crate) fn outputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &
                 mods = media;
             } else if e_acc.json_string {
                 mods.push(Modality::Json);
+                flags.or(e_acc.flags);
             }
         }
         if s_acc.scalar_number && mods.is_empty() {
             mods.push(Modality::Number);
+        }
+        // Text fields declared next to files but empty in the example.
+        if example.is_some()
+            && mods.contains(&Modality::Text)
+            && mods.iter().any(|m| is_media(*m))
+            && !e_acc.mods.contains(&Modality::Text)
+        {
+            mods.retain(|m| *m != Modality::Text);
         }
         match ex_desc {
             Some(e) => ev.push(format!("output schema: {desc}; example output {e}")),
@@ -629,6 +673,12 @@ pub(crate) fn outputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &
         ev.push("no output schema or example".into());
     }
     for m in mods {
+        // A GIF from a model about video or animation is a video.
+        let m = if m == Modality::Image && gif_output(example) && words.any(&["video", "gif", "animat"]).is_some() {
+            Modality::Video
+        } else {
+            m
+        };
         out.push(m);
     }
     out.embedding = flags.embedding;
@@ -639,6 +689,16 @@ pub(crate) fn outputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &
     out.masks = flags.masks;
     out.labels = flags.labels;
     out
+}
+
+/// Whether the example output's files are GIFs.
+fn gif_output(example: Option<&Value>) -> bool {
+    let first = match example {
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(Value::Array(a)) => a.iter().find_map(Value::as_str),
+        _ => None,
+    };
+    first.and_then(url_extension).is_some_and(|e| e == "gif")
 }
 
 /// What an unnamed output file most likely is, from the model's own words.
