@@ -276,6 +276,20 @@ test("a fabricated model with markup, an injection attempt and missing fields st
   }
 });
 
+test("concurrent requests for one uncached model all succeed (slow Replicate)", async () => {
+  replicate.faults.next = [{ delayMs: 500 }, { delayMs: 500 }, { delayMs: 500 }];
+  try {
+    const all = await Promise.all([1, 2, 3].map(() => api("/api/models/openai/whisper")));
+    for (const res of all) {
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.headers.get("access-control-allow-origin"), "*");
+      assert.deepEqual(res.json, all[0].json);
+    }
+  } finally {
+    replicate.faults.next = [];
+  }
+});
+
 test("POST /api/cache/purge deletes every entry", async () => {
   const listed = Object.keys((await api("/api/classifications")).json);
   assert.ok(listed.length >= 1);
