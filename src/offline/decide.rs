@@ -23,7 +23,7 @@ const SEGMENT: &[&str] = &[
     "segment", "background remov", "remove background", "remove the background", "removes background",
     "removes the background", "remove bg", "bg remov", "background eras", "rembg", "matting", "cutout",
     "salient object", "human parsing", "face parsing", "clothes parsing", "remove backgrounds",
-    "background-remov", "background removal",
+    "background-remov", "background removal", "segformer", "maskformer", "mask2former", "oneformer", "deeplab",
 ];
 /// Words of an image-to-mask purpose (when no mask is taken as input).
 const MASK_OUT: &[&str] = &[
@@ -140,10 +140,12 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
     let _ = i3;
 
     // Rendered views of a 3D result still make a 3D task.
-    let three_d = kw(THREE_D_STRONG).is_some() && (oi || ov) && !ot && kw(&["controlnet", "lora", "style"]).is_none();
+    let three_d = kw(THREE_D_STRONG).is_some() && (oi || ov) && !ot && kw(&["controlnet", "lora"]).is_none();
     // 3D
     if o3 || three_d {
-        return if ii {
+        let prompted = it && i.items.iter().any(|x| x.modality == Text && is_prompt_name(&x.name));
+        let image_leads = img_req || i.items.first().is_some_and(|x| x.modality == Image) || !prompted;
+        return if ii && image_leads {
             d(Task::ImageTo3D, 0.85, "3d output from an image")
         } else if it || i.items.is_empty() {
             d(Task::TextTo3D, 0.85, "3d output from text")
@@ -168,7 +170,8 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
 
     // Video out.
     if ov {
-        if iv {
+        let video_leads = i.required(Video) || i.items.first().is_some_and(|x| x.modality == Video) || !(ii || ia);
+        if iv && video_leads {
             if let Some(k) = kw(VIDEO_TO_AUDIO) {
                 return d(Task::TextToAudio, 0.75, format!("adds audio to video (\"{k}\")"));
             }
@@ -210,6 +213,9 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
 
     // Audio out.
     if oa {
+        if let Some(k) = kw(&["tts", "text-to-speech", "text to speech"]).filter(|_| it) {
+            return d(Task::TextToSpeech, 0.8, format!("text in, speech out (\"{k}\")"));
+        }
         if iv && !ia {
             return d(Task::TextToAudio, 0.7, "video in, audio out");
         }
@@ -272,9 +278,10 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
         if let Some(k) = kw(SEGMENT).or_else(|| if !i.names.contains("mask") { kw(MASK_OUT).or(kw(MASK_GEN)) } else { None }) {
             if !(it && txt_req && kw(IMAGE_EDIT_I2I).is_some()) {
                 if let Some(m) = kw(MASK_GEN) {
-                    if kw(&["segment"]).is_none() {
-                        return d(Task::MaskGeneration, 0.6, format!("masks out (\"{m}\")"));
-                    }
+                    return d(Task::MaskGeneration, 0.6, format!("masks out (\"{m}\")"));
+                }
+                if let Some(m) = kw(&["segment anything", "segment-anything"]).filter(|_| !it) {
+                    return d(Task::MaskGeneration, 0.55, format!("promptless masks (\"{m}\")"));
                 }
                 return d(Task::ImageSegmentation, 0.8, format!("image in, masks out (\"{k}\")"));
             }
@@ -403,6 +410,9 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
             if let (Some(k), None) = (kw(AUDIO_CLASSIFY), asr) {
                 return d(Task::AudioClassification, 0.75, format!("audio in, label out (\"{k}\")"));
             }
+            if asr.is_none() && o.short_text && !it {
+                return d(Task::AudioClassification, 0.5, "audio in, a short label out");
+            }
             if asr.is_none() && it && (kw(VQA).is_some() || kw(LLM).is_some()) {
                 return d(Task::AudioTextToText, 0.6, "audio and prompt in, text out");
             }
@@ -483,6 +493,12 @@ fn image_to_text(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
         return d(Task::ZeroShotImageClassification, 0.65, "image and candidate labels in");
     }
     if !it {
+        if let Some(k) = kw(SEGMENT) {
+            return d(Task::ImageSegmentation, 0.5, format!("image in, segments out (\"{k}\")"));
+        }
+        if o.short_text && kw(CAPTION).is_none() && kw(OCR).is_none() {
+            return d(Task::ImageClassification, 0.55, "image in, a short label out");
+        }
         if let Some(k) = kw(CLASSIFY).filter(|_| kw(CAPTION).is_none()) {
             return d(Task::ImageClassification, 0.75, format!("image in, label out (\"{k}\")"));
         }

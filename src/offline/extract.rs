@@ -135,8 +135,13 @@ fn input_modality(p: &InputProperty, name: &str, ex: Option<&Value>, words: &Wor
         p.description.as_deref().map(|d| short(d, 240)).unwrap_or_default().to_lowercase()
     );
     let file_kind = matches!(kind, Some("string") | Some("array") | None);
-    if p.is_file() || (file_kind && ex_url.is_some()) {
-        let by_ext = ex_url.and_then(url_extension).and_then(|e| extension_modality(&e).map(|m| (m, e)));
+    let by_ext = ex_url.and_then(url_extension).and_then(|e| extension_modality(&e).map(|m| (m, e)));
+    // A plain string holding a link counts as a file when the link or the name says what it is.
+    let spoken = || {
+        matches!(words_modality(&about), Some(Modality::Image | Modality::Audio | Modality::Video | Modality::ThreeD))
+    };
+    let linked = file_kind && ex_url.is_some() && (by_ext.is_some() || media_name(&toks).is_some() || spoken());
+    if p.is_file() || linked {
         let weights = toks.iter().any(|t| WEIGHT_TOKENS.contains(t))
             || (toks.is_empty() && has_stem(&about, "weights"));
         if weights && by_ext.as_ref().map_or(true, |(m, _)| *m == Modality::File) {
@@ -238,6 +243,8 @@ pub(crate) struct Outputs {
     pub masks: bool,
     /// Label/score lists.
     pub labels: bool,
+    /// The example output is one short string, such as a label.
+    pub short_text: bool,
 }
 
 impl Outputs {
@@ -688,7 +695,14 @@ pub(crate) fn outputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &
     out.passages = flags.passages;
     out.masks = flags.masks;
     out.labels = flags.labels;
+    out.short_text = example.and_then(Value::as_str).is_some_and(is_label);
     out
+}
+
+/// A label rather than prose: a few words, no sentence.
+fn is_label(s: &str) -> bool {
+    let t = s.trim();
+    !t.is_empty() && !is_url(t) && t.len() <= 40 && t.split_whitespace().count() <= 3 && !t.contains(". ")
 }
 
 /// Whether the example output's files are GIFs.

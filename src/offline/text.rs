@@ -172,7 +172,7 @@ const CUES: &[(Modality, &[&str], &[&str])] = &[
             "depth map", "pose", "spectrogram", "visuali", "png", "jpg", "jpeg", "webp", "thumbnail", "logo",
             "icon", "texture", "garment", "cloth", "avatar", "scribble", "lineart", "screenshot", "frame",
         ],
-        &["pic", "pics", "style", "person", "control", "ref", "reference", "sticker"],
+        &["pic", "pics", "sticker"],
     ),
     (
         Modality::Audio,
