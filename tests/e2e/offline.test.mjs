@@ -4,6 +4,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import http from "node:http";
 import { TASKS_DATA } from "@huggingface/tasks";
 import { startReplicateServer } from "../../scripts/replicate-server.mjs";
 import { startAnthropicServer } from "../support/anthropic-server.mjs";
@@ -203,6 +204,43 @@ test("GET /api/classifications lists cached models and filters by ?task", async 
   if (sdxl.task === "text-to-image") assert.deepEqual(Object.keys(t2i.json), ["stability-ai/sdxl"]);
 });
 
+test("GET /api/classifications filters by ?inputType and ?outputType", async () => {
+  const byIn = (await api("/api/classifications?inputType=image")).json;
+  assert.deepEqual(byIn["salesforce/blip"], first.json.classification);
+  for (const c of Object.values(byIn)) assert.ok(c.inputTypes.includes("image"));
+  const byOut = (await api("/api/classifications?outputType=image")).json;
+  assert.ok(!("salesforce/blip" in byOut));
+  for (const c of Object.values(byOut)) assert.ok(c.outputTypes.includes("image"));
+  if (sdxl.outputTypes.includes("image")) assert.ok("stability-ai/sdxl" in byOut);
+  const both = (await api("/api/classifications?task=image-to-text&outputType=text")).json;
+  assert.deepEqual(Object.keys(both), ["salesforce/blip"]);
+  assertError(await api("/api/classifications?task=not-a-task"), 400);
+});
+
+test("GET /api/classifications?limit=1 pages with a cursor until complete", async () => {
+  const whole = (await api("/api/classifications")).json;
+  const seen = {};
+  let cursor = null;
+  let pages = 0;
+  for (;;) {
+    const res = await api(`/api/classifications?limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(Object.keys(res.json).sort(), ["classifications", "complete", "cursor"]);
+    assert.ok(Object.keys(res.json.classifications).length <= 1);
+    Object.assign(seen, res.json.classifications);
+    pages++;
+    assert.ok(pages <= 10, "paging ends");
+    if (res.json.complete) {
+      assert.equal(res.json.cursor, null);
+      break;
+    }
+    assert.equal(typeof res.json.cursor, "string");
+    cursor = res.json.cursor;
+  }
+  assert.deepEqual(seen, whole);
+  assert.ok(pages >= 2);
+});
+
 test("unknown model is a JSON 404 and is not cached", async () => {
   const res = await api("/api/models/nobody/nothing-here");
   assertError(res, 404, "Model not found");
@@ -290,13 +328,40 @@ test("concurrent requests for one uncached model all succeed (slow Replicate)", 
   }
 });
 
+// A request as it would reach a deployment: same server, another Host.
+function viaHost(host, path, method = "GET") {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: "127.0.0.1", port: worker.port, path, method, headers: { host } }, (res) => {
+      let text = "";
+      res.on("data", (d) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode, text, json: JSON.parse(text), headers: new Headers(res.headers) }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("without ADMIN_TOKEN, admin actions are refused (403) except on a loopback host", async () => {
+  const before = replicate.requests.length;
+  assertError(await viaHost("classifier.example.com", "/api/models/salesforce/blip?force=1"), 403);
+  assertError(await viaHost("classifier.example.com", "/api/models/salesforce/blip?bust=1"), 403);
+  assertError(await viaHost("classifier.example.com", "/api/cache/purge", "POST"), 403);
+  assert.equal(replicate.requests.length, before);
+  const read = await viaHost("classifier.example.com", "/api/models/salesforce/blip");
+  assert.equal(read.status, 200);
+  assert.equal(read.headers.get("x-cache"), "HIT");
+  const local = await viaHost(`localhost:${worker.port}`, "/api/models/salesforce/blip?force=1");
+  assert.equal(local.status, 200, local.text);
+  assert.equal(local.headers.get("x-cache"), "MISS");
+});
+
 test("POST /api/cache/purge deletes every entry", async () => {
   const listed = Object.keys((await api("/api/classifications")).json);
   assert.ok(listed.length >= 1);
   const res = await api("/api/cache/purge", { method: "POST" });
   assert.equal(res.status, 200, res.text);
   assert.equal(res.headers.get("access-control-allow-origin"), "*");
-  assert.deepEqual(res.json, { deleted: listed.length });
+  assert.deepEqual(res.json, { deleted: listed.length, complete: true });
   const after = await api("/api/classifications");
   assert.equal(after.status, 200);
   assert.deepEqual(after.json, {});
