@@ -139,6 +139,11 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
     // Names like "text2image" carry direction; "prompt" inputs mean text-conditioned generation.
     let _ = i3;
 
+    // Tables in: classification, regression or forecasting, whatever form the answer takes.
+    if i.has(Tabular) && !(oi || oa || ov || o3) {
+        return tabular(w, ot && !on);
+    }
+
     // Rendered views of a 3D result still make a 3D task.
     let three_d = kw(THREE_D_STRONG).is_some() && (oi || ov) && !ot && kw(&["controlnet", "lora"]).is_none();
     // 3D

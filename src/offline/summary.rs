@@ -31,6 +31,28 @@ pub(crate) fn summarize(description: &str, task: Task) -> String {
             !PUFFERY.contains(&bare.as_str())
         })
         .collect();
+    // Filler openings ("This is a ...") and joins left dangling by dropped praise ("a and").
+    let mut words: Vec<&str> = words;
+    let lead = words.iter().take_while(|w| !w.chars().any(char::is_alphanumeric)).count();
+    words.drain(..lead);
+    if words.first().is_some_and(|w| w.starts_with('\'')) {
+        words.remove(0);
+    }
+    for filler in [&["this", "is", "a"][..], &["this", "is", "an"], &["this", "model", "is", "a"], &["this", "model", "is", "an"], &["this", "is"]] {
+        if words.len() > filler.len() + 2 && words.iter().zip(filler.iter()).all(|(w, f)| w.eq_ignore_ascii_case(f)) {
+            words.drain(..filler.len());
+            break;
+        }
+    }
+    let mut k = 1;
+    while k < words.len() {
+        let prev = words[k - 1].to_ascii_lowercase();
+        if matches!(words[k], "and" | "or" | "&" | ",") && matches!(prev.as_str(), "a" | "an" | "the") {
+            words.remove(k);
+        } else {
+            k += 1;
+        }
+    }
     let mut words = shorten(words);
     while let Some(last) = words.last() {
         let bare = last.trim_end_matches([',', ';', ':', '-', '.']).to_lowercase();
@@ -150,7 +172,7 @@ mod tests {
     fn plain_and_short() {
         assert_eq!(
             summarize("A text-to-image generative AI model that creates beautiful images", Task::TextToImage),
-            "A text-to-image generative AI model"
+            "A text-to-image generative AI model that creates images"
         );
         assert_eq!(
             summarize("🦙 LaMa: Resolution-robust Large Mask Inpainting with Fourier Convolutions", Task::ImageToImage),
