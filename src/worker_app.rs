@@ -3,14 +3,14 @@
 //! in one place.
 
 use crate::anthropic;
-use crate::cache::{ListPage, ListedKey, Store};
+use crate::cache::{CacheRecord, ListPage, ListedKey, Store};
 use crate::error::ApiError;
 use crate::modality::Modality;
 use crate::model_id::ModelId;
 use crate::replicate;
+use crate::rt;
 use crate::service::{self, Classifier, ListFilter, Mode};
 use crate::taxonomy::{Task, TASKS_JSON};
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use serde_json::{json, Value};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -161,34 +161,104 @@ async fn model_route(req: &Request, url: &worker::Url, env: &Env, id: ModelId) -
     Ok(Reply::Json { status: 200, body: body.to_string(), headers: vec![("x-cache", cache.to_string())] })
 }
 
-type Inflight = Shared<LocalBoxFuture<'static, Result<crate::cache::CacheRecord, ApiError>>>;
+/// A classification under way in this isolate, or its result waiting to be picked up.
+enum Slot {
+    Running { started: u64 },
+    Done(Result<CacheRecord, ApiError>),
+}
+
+struct Inflight {
+    slot: Slot,
+    /// Requests waiting for this classification.
+    waiters: u32,
+}
 
 thread_local! {
     /// Classifications under way in this isolate, so concurrent misses for one model share one
-    /// upstream round (and one LLM call).
+    /// upstream round (and one LLM call). Only plain values are shared: the Workers runtime
+    /// forbids one request awaiting I/O started by another, so waiters poll for the result.
     static INFLIGHT: RefCell<HashMap<String, Inflight>> = RefCell::new(HashMap::new());
 }
 
-/// Classifies and stores, joining a classification of the same model already under way.
-async fn classify_once(classifier: Classifier, store: Kv, id: ModelId) -> Result<crate::cache::CacheRecord, ApiError> {
+enum Poll {
+    Wait,
+    Ready(Result<CacheRecord, ApiError>),
+    Gone,
+}
+
+/// How often a waiting request looks for the leader's result.
+const POLL: Duration = Duration::from_millis(25);
+
+/// Classifies and stores, or waits for the same model's classification already under way.
+async fn classify_once(classifier: Classifier, store: Kv, id: ModelId) -> Result<CacheRecord, ApiError> {
     let key = id.to_string();
-    let fut = INFLIGHT.with(|m| {
-        m.borrow_mut()
-            .entry(key.clone())
-            .or_insert_with(|| {
-                async move {
-                    let record = classifier.classify(&id).await?;
-                    service::store(&store, &id, &record).await;
-                    Ok(record)
-                }
-                .boxed_local()
-                .shared()
-            })
-            .clone()
+    // A leader that has not finished well past the budget was cancelled: take over.
+    let stale_after = classifier.budget.as_millis() as u64 + 5_000;
+    let lead = INFLIGHT.with(|m| {
+        let mut m = m.borrow_mut();
+        let now = rt::now_ms();
+        match m.get_mut(&key) {
+            Some(e) if matches!(e.slot, Slot::Running { started } if now.saturating_sub(started) < stale_after) => {
+                e.waiters += 1;
+                false
+            }
+            _ => {
+                m.insert(key.clone(), Inflight { slot: Slot::Running { started: now }, waiters: 0 });
+                true
+            }
+        }
     });
-    let result = fut.await;
-    INFLIGHT.with(|m| m.borrow_mut().remove(&key));
-    result
+    if lead {
+        let result = match classifier.classify(&id).await {
+            Ok(record) => {
+                service::store(&store, &id, &record).await;
+                Ok(record)
+            }
+            Err(e) => Err(e),
+        };
+        INFLIGHT.with(|m| {
+            let mut m = m.borrow_mut();
+            match m.get_mut(&key) {
+                Some(e) if e.waiters > 0 => e.slot = Slot::Done(result.clone()),
+                _ => {
+                    m.remove(&key);
+                }
+            }
+        });
+        return result;
+    }
+    loop {
+        rt::sleep(POLL).await;
+        let picked = INFLIGHT.with(|m| {
+            let mut m = m.borrow_mut();
+            // Gone: taken over and finished by another leader, whose result is in KV if it worked.
+            let Some(e) = m.get_mut(&key) else { return Poll::Gone };
+            match &e.slot {
+                Slot::Done(r) => {
+                    let r = r.clone();
+                    e.waiters = e.waiters.saturating_sub(1);
+                    if e.waiters == 0 {
+                        m.remove(&key);
+                    }
+                    Poll::Ready(r)
+                }
+                Slot::Running { started } if rt::now_ms().saturating_sub(*started) >= stale_after => {
+                    e.waiters = e.waiters.saturating_sub(1);
+                    Poll::Ready(Err(ApiError::DeadlineExceeded))
+                }
+                Slot::Running { .. } => Poll::Wait,
+            }
+        });
+        match picked {
+            Poll::Wait => {}
+            Poll::Ready(r) => return r,
+            Poll::Gone => {
+                return service::cached(&store, &id)
+                    .await
+                    .ok_or_else(|| ApiError::Internal("a concurrent classification of this model failed; retry".into()));
+            }
+        }
+    }
 }
 
 /// `GET /api/classifications`: every entry (the original's shape), filtered by `?task=`,
