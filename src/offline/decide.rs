@@ -546,7 +546,7 @@ fn text_to_text(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
     if o.answer && (llm.is_none() || kw(QA).is_some()) {
         return d(Task::QuestionAnswering, 0.7, "text in, answer with score out");
     }
-    if o.passages {
+    if o.passages || (o.has(Json) && llm.is_none() && kw(RETRIEVAL).is_some()) {
         return d(Task::TextRetrieval, 0.65, "text in, passages out");
     }
     if let Some(k) = kw(FILL_MASK) {

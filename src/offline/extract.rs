@@ -3,7 +3,7 @@
 
 use super::text::{extension_modality, has_stem, has_word, is_url, normalize, url_extension, words_modality, Words};
 use crate::modality::Modality;
-use crate::schema::{self, InputProperty};
+use super::view::{self, field, str_field, Comps, Prop};
 use serde_json::Value;
 
 /// One input that carries data (parameters such as seeds and scales are left out).
@@ -33,9 +33,6 @@ impl Inputs {
         v.sort();
         v.dedup();
         v
-    }
-    pub fn count(&self, m: Modality) -> usize {
-        self.items.iter().filter(|i| i.modality == m).count()
     }
 }
 
@@ -92,19 +89,19 @@ fn short(s: &str, n: usize) -> String {
 }
 
 pub(crate) fn inputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &mut Vec<String>) -> Inputs {
-    let props = schema::input_properties(openapi);
+    let props = view::input_props(openapi, Comps::of(openapi));
     let mut out = Inputs::default();
     let mut names = Vec::with_capacity(props.len());
     let mut loose_text: Option<String> = None;
     for p in &props {
-        let name = normalize(&p.name);
+        let name = normalize(p.name);
         names.push(name.clone());
-        let ex = example_input(examples, &p.name);
+        let ex = example_input(examples, p.name);
         if let Some((m, why)) = input_modality(p, &name, ex, words) {
             ev.push(format!("input `{}`: {why} => {m}", p.name));
             out.items.push(InputSig { name, modality: m, required: p.required, });
         } else if loose_text.is_none() && is_loose_text(p, &name) {
-            loose_text = Some(p.name.clone());
+            loose_text = Some(p.name.to_string());
         }
     }
     // A model whose only data is an unnamed string still takes text.
@@ -118,21 +115,21 @@ pub(crate) fn inputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &m
     out
 }
 
-fn is_loose_text(p: &InputProperty, name: &str) -> bool {
-    p.kind.as_deref() == Some("string")
-        && p.enum_values.is_empty()
+fn is_loose_text(p: &Prop<'_>, name: &str) -> bool {
+    p.kind == Some("string")
+        && !p.has_enum
         && !tokens(name).iter().any(|t| matches!(*t, "seed" | "token" | "key" | "api" | "url" | "webhook" | "password"))
 }
 
-fn input_modality(p: &InputProperty, name: &str, ex: Option<&Value>, words: &Words) -> Option<(Modality, String)> {
-    let kind = p.kind.as_deref();
+fn input_modality(p: &Prop<'_>, name: &str, ex: Option<&Value>, words: &Words) -> Option<(Modality, String)> {
+    let kind = p.kind;
     let ex_str = ex.and_then(first_str);
     let ex_url = ex_str.filter(|s| is_url(s));
     let toks = tokens(name);
     let about = format!(
         "{} {}",
-        p.title.as_deref().unwrap_or("").to_lowercase(),
-        p.description.as_deref().map(|d| short(d, 240)).unwrap_or_default().to_lowercase()
+        p.title.unwrap_or("").to_lowercase(),
+        p.description.map(|d| short(d, 240)).unwrap_or_default().to_lowercase()
     );
     let file_kind = matches!(kind, Some("string") | Some("array") | None);
     let by_ext = ex_url.and_then(url_extension).and_then(|e| extension_modality(&e).map(|m| (m, e)));
@@ -170,7 +167,7 @@ fn input_modality(p: &InputProperty, name: &str, ex: Option<&Value>, words: &Wor
         return Some((m, "unnamed file".into()));
     }
     match kind {
-        Some("string") if p.enum_values.is_empty() => {
+        Some("string") if !p.has_enum => {
             if toks.iter().any(|t| CONFIG_TOKENS.contains(t)) && !p.required {
                 return None;
             }
@@ -192,7 +189,7 @@ fn input_modality(p: &InputProperty, name: &str, ex: Option<&Value>, words: &Wor
             }
             None
         }
-        Some("array") => match p.items_kind.as_deref() {
+        Some("array") => match p.items_kind {
             Some("string") | None if !toks.iter().any(|t| CONFIG_TOKENS.contains(t)) => {
                 if let Some(m @ (Modality::Image | Modality::Audio | Modality::Video)) = media_name(&toks) {
                     return Some((m, "list named so".into()));
@@ -255,9 +252,6 @@ impl Outputs {
         if !self.mods.contains(&m) {
             self.mods.push(m);
         }
-    }
-    pub fn remove(&mut self, m: Modality) {
-        self.mods.retain(|x| *x != m);
     }
 }
 
@@ -349,13 +343,13 @@ fn uri_name_modality(key: &str) -> Option<Modality> {
     words_modality(key)
 }
 
-fn walk_schema(s: &Value, key: &str, depth: u8, acc: &mut Acc) {
+fn walk_schema(s: &Value, c: Comps<'_>, key: &str, depth: u8, acc: &mut Acc) {
     if depth > 6 {
         return;
     }
-    let ty = s.get("type").and_then(Value::as_str);
-    let format = s.get("format").and_then(Value::as_str);
-    let props = s.get("properties").and_then(Value::as_object);
+    let ty = str_field(s, "type", c);
+    let format = str_field(s, "format", c);
+    let props = field(s, "properties", c).and_then(Value::as_object);
     match ty {
         Some("string") if format == Some("uri") => match uri_name_modality(key) {
             Some(m) => {
@@ -376,37 +370,37 @@ fn walk_schema(s: &Value, key: &str, depth: u8, acc: &mut Acc) {
                 acc.scalar_number = true;
             }
         }
-        Some("array") => match s.get("items") {
+        Some("array") => match field(s, "items", c) {
             Some(items) => {
-                let ity = items.get("type").and_then(Value::as_str);
+                let ity = str_field(items, "type", c);
                 if matches!(ity, Some("number") | Some("integer")) {
                     if key_has(key, EMBED_KEYS) {
                         acc.flags.embedding = true;
                     }
                     acc.push(Modality::Number);
-                } else if ity == Some("array") && is_number_array_schema(items) {
+                } else if ity == Some("array") && is_number_array_schema(items, c) {
                     acc.push(Modality::Number);
                     if key_has(key, EMBED_KEYS) {
                         acc.flags.embedding = true;
                     }
                 } else {
-                    walk_schema(items, key, depth + 1, acc)
+                    walk_schema(items, c, key, depth + 1, acc)
                 }
             }
             None => acc.untyped = true,
         },
         _ => match props {
-            Some(props) if !props.is_empty() => walk_object_schema(props, depth, acc),
+            Some(props) if !props.is_empty() => walk_object_schema(props, c, depth, acc),
             _ => acc.untyped = true,
         },
     }
 }
 
-fn is_number_array_schema(s: &Value) -> bool {
-    s.get("items").and_then(|i| i.get("type")).and_then(Value::as_str).is_some_and(|t| t == "number" || t == "integer")
+fn is_number_array_schema(s: &Value, c: Comps<'_>) -> bool {
+    field(s, "items", c).and_then(|i| str_field(i, "type", c)).is_some_and(|t| t == "number" || t == "integer")
 }
 
-fn walk_object_schema(props: &serde_json::Map<String, Value>, depth: u8, acc: &mut Acc) {
+fn walk_object_schema(props: &serde_json::Map<String, Value>, c: Comps<'_>, depth: u8, acc: &mut Acc) {
     let mut parts: Vec<(String, Acc)> = Vec::with_capacity(props.len());
     for (k, v) in props {
         let key = normalize(k);
@@ -418,7 +412,7 @@ fn walk_object_schema(props: &serde_json::Map<String, Value>, depth: u8, acc: &m
             child.flags.keypoints = true;
             child.push(Modality::Json);
         } else {
-            walk_schema(v, &key, depth + 1, &mut child);
+            walk_schema(v, c, &key, depth + 1, &mut child);
             // A scalar number field inside an object is a score, not data.
         }
         parts.push((key, child));
@@ -564,16 +558,16 @@ fn walk_value(v: &Value, key: &str, depth: u8, acc: &mut Acc) {
     }
 }
 
-fn describe_schema(s: &Value) -> String {
-    let ty = s.get("type").and_then(Value::as_str);
+fn describe_schema(s: &Value, c: Comps<'_>) -> String {
+    let ty = str_field(s, "type", c);
     match ty {
-        Some("string") if s.get("format").and_then(Value::as_str) == Some("uri") => "uri".into(),
-        Some("array") => match s.get("items") {
-            Some(i) => format!("array of {}", describe_schema(i)),
+        Some("string") if str_field(s, "format", c) == Some("uri") => "uri".into(),
+        Some("array") => match field(s, "items", c) {
+            Some(i) => format!("array of {}", describe_schema(i, c)),
             None => "array".into(),
         },
         Some(t) if t != "object" => t.into(),
-        _ => match s.get("properties").and_then(Value::as_object) {
+        _ => match field(s, "properties", c).and_then(Value::as_object) {
             Some(p) if !p.is_empty() => {
                 let keys: Vec<&str> = p.keys().take(5).map(String::as_str).collect();
                 format!("object {{{}}}", keys.join(", "))
@@ -612,10 +606,11 @@ fn describe_example(v: &Value) -> String {
 
 pub(crate) fn outputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &mut Vec<String>) -> Outputs {
     let mut out = Outputs::default();
-    let schema = schema::output_schema(openapi);
+    let comps = Comps::of(openapi);
+    let schema = comps.get("Output");
     let mut s_acc = Acc::default();
-    if let Some(s) = &schema {
-        walk_schema(s, "", 0, &mut s_acc);
+    if let Some(s) = schema {
+        walk_schema(s, comps, "", 0, &mut s_acc);
     }
     let example = examples.iter().find_map(|e| e.get("output").filter(|o| !o.is_null()));
     let mut e_acc = Acc::default();
@@ -627,7 +622,7 @@ pub(crate) fn outputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &
     let mut flags = s_acc.flags;
     if schema_known {
         mods.extend(s_acc.mods.iter().copied());
-        let desc = schema.as_ref().map(describe_schema).unwrap_or_default();
+        let desc = schema.map(|s| describe_schema(s, comps)).unwrap_or_default();
         let ex_desc = example.map(describe_example);
         if s_acc.unknown_uri {
             let from_ex: Vec<Modality> = e_acc.uri_mods.clone();

@@ -9,6 +9,7 @@ mod decide;
 mod extract;
 mod summary;
 mod text;
+mod view;
 
 #[cfg(test)]
 mod tests;
