@@ -127,6 +127,9 @@ pub struct ListedKey {
 #[allow(async_fn_in_trait)]
 pub trait Store {
     async fn get(&self, key: &str) -> Result<Option<String>, String>;
+    /// The metadata of a key without reading its value; `Ok(None)` when the key is absent,
+    /// `Ok(Some(Value::Null))` when it has no metadata.
+    async fn get_metadata(&self, key: &str) -> Result<Option<Value>, String>;
     async fn put(&self, key: &str, value: &str, metadata: &Value) -> Result<(), String>;
     /// At most `limit` keys under `prefix`, from `cursor`.
     async fn list(&self, prefix: &str, cursor: Option<&str>, limit: u32) -> Result<ListPage, String>;
@@ -144,6 +147,10 @@ impl Store for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<String>, String> {
         self.ops.set(self.ops.get() + 1);
         Ok(self.entries.borrow().get(key).map(|(v, _)| v.clone()))
+    }
+    async fn get_metadata(&self, key: &str) -> Result<Option<Value>, String> {
+        self.ops.set(self.ops.get() + 1);
+        Ok(self.entries.borrow().get(key).map(|(_, m)| m.clone()))
     }
     async fn put(&self, key: &str, value: &str, metadata: &Value) -> Result<(), String> {
         self.ops.set(self.ops.get() + 1);

@@ -188,6 +188,22 @@ pub async fn cached<S: Store>(store: &S, id: &ModelId) -> Option<CacheRecord> {
     }
 }
 
+/// A cached classification, read from the key's metadata alone when it has some (the fast
+/// path of a cache hit: the record itself is not read or parsed).
+pub async fn cached_classification<S: Store>(store: &S, id: &ModelId) -> Option<Classification> {
+    match store.get_metadata(&cache::key(id)).await {
+        Ok(Some(meta)) => match cache::classification_from_metadata(&meta) {
+            Some(c) => Some(c),
+            None => cached(store, id).await.map(|r| r.classification),
+        },
+        Ok(None) => None,
+        Err(e) => {
+            log(&format!("cache read failed for {id}: {e}"));
+            None
+        }
+    }
+}
+
 /// Stores a record with its metadata. Failure is logged, not raised: the caller still has
 /// its answer.
 pub async fn store<S: Store>(store: &S, id: &ModelId, record: &CacheRecord) {
@@ -449,6 +465,24 @@ mod tests {
             assert_eq!(purge(&store).await.unwrap(), json!({"deleted": 1_200 - PURGE_MAX_DELETES, "complete": true}));
             assert_eq!(purge(&store).await.unwrap(), json!({"deleted": 0, "complete": true}));
             assert_eq!(store.entries.borrow().len(), 1, "keys outside the cache prefix are kept");
+        });
+    }
+
+    #[test]
+    fn cache_hit_from_metadata_alone() {
+        let kv = MemoryStore::default();
+        let store = &kv;
+        let id = ModelId::parse("salesforce", "blip").unwrap();
+        let rec = crate::cache::tests::record("salesforce/blip", Task::ImageToText);
+        block_on(async {
+            assert_eq!(cached_classification(store, &id).await, None);
+            super::store(store, &id, &rec).await;
+            // the value is unreadable, so only the metadata can have answered
+            store.entries.borrow_mut().get_mut("model:salesforce/blip").unwrap().0 = "garbage".into();
+            assert_eq!(cached_classification(store, &id).await, Some(rec.classification.clone()));
+            // without metadata the record is read
+            store.put("model:salesforce/blip", &rec.to_stored_json(), &Value::Null).await.unwrap();
+            assert_eq!(cached_classification(store, &id).await, Some(rec.classification));
         });
     }
 

@@ -142,6 +142,11 @@ async fn model_route(req: &Request, url: &worker::Url, env: &Env, id: ModelId) -
         require_admin(req, url, env)?;
     }
     let store = kv(env)?;
+    if !(force || debug || prompt) {
+        if let Some(c) = service::cached_classification(&store, &id).await {
+            return Ok(model_reply(&json!({"model": id.to_string(), "classification": c}), "HIT"));
+        }
+    }
     let hit = if force { None } else { service::cached(&store, &id).await };
     if prompt {
         return match hit {
@@ -158,7 +163,11 @@ async fn model_route(req: &Request, url: &worker::Url, env: &Env, id: ModelId) -
     } else {
         json!({"model": record.model, "classification": record.classification})
     };
-    Ok(Reply::Json { status: 200, body: body.to_string(), headers: vec![("x-cache", cache.to_string())] })
+    Ok(model_reply(&body, cache))
+}
+
+fn model_reply(body: &Value, cache: &str) -> Reply {
+    Reply::Json { status: 200, body: body.to_string(), headers: vec![("x-cache", cache.to_string())] }
 }
 
 /// A classification under way in this isolate, or its result waiting to be picked up.
@@ -406,6 +415,15 @@ impl Store for Kv {
     async fn get(&self, key: &str) -> Result<Option<String>, String> {
         self.count();
         self.0.get(key).text().await.map_err(|e| e.to_string())
+    }
+
+    async fn get_metadata(&self, key: &str) -> Result<Option<Value>, String> {
+        self.count();
+        let (stream, meta) = self.0.get(key).stream_with_metadata::<Value>().await.map_err(|e| e.to_string())?;
+        let Some(stream) = stream else { return Ok(None) };
+        // Release the value unread.
+        let _ = worker::wasm_bindgen_futures::JsFuture::from(stream.cancel()).await;
+        Ok(Some(meta.unwrap_or(Value::Null)))
     }
 
     async fn put(&self, key: &str, value: &str, metadata: &Value) -> Result<(), String> {
