@@ -5,6 +5,7 @@
 //! rmc classify <owner/model> [--models models.json] [--debug]
 //! rmc classify-all --models models.json
 //! rmc bench --models models.json [--iterations N]
+//! rmc seed --api URL [--top N | --models models.json] [--concurrency K] [--force] [--state FILE]
 //! ```
 
 #[cfg(target_arch = "wasm32")]
@@ -32,7 +33,11 @@ mod native {
   rmc eval --models <models.json> --labels <labels.jsonl> [--seed <seed.json>] [--seed-misses]
   rmc classify <owner/model> [--models <models.json>] [--debug]
   rmc classify-all --models <models.json>
-  rmc bench --models <models.json> [--iterations <n>]";
+  rmc bench --models <models.json> [--iterations <n>]
+  rmc seed --api <URL> [--top <n>] [--models <models.json>] [--concurrency <k>] [--force] [--state <file>]
+      requests the most-run models (from the snapshot, or from Replicate's GET /models with
+      REPLICATE_API_TOKEN) from the API so they are cached; --force reclassifies (sends
+      ADMIN_TOKEN); --state <file> records finished models and skips them next time";
 
     pub fn main() {
         let args: Vec<String> = std::env::args().skip(1).collect();
@@ -54,7 +59,8 @@ mod native {
     }
 
     /// Options that take a value; everything else starting with `--` is a switch.
-    const VALUED: &[&str] = &["--models", "--labels", "--seed", "--iterations"];
+    const VALUED: &[&str] =
+        &["--models", "--labels", "--seed", "--iterations", "--api", "--top", "--concurrency", "--state", "--max-pages"];
 
     fn parse(args: &[String]) -> Result<Args> {
         let mut a = Args { values: HashMap::new(), switches: BTreeSet::new(), positional: Vec::new() };
@@ -94,12 +100,54 @@ mod native {
             "classify" => classify(&rest),
             "classify-all" => classify_all(&rest),
             "bench" => bench(&rest),
+            "seed" => seed(&rest),
             "help" | "--help" | "-h" => {
                 println!("{USAGE}");
                 Ok(())
             }
             other => bail!("unknown subcommand {other:?}\n{USAGE}"),
         }
+    }
+
+    /// `seed`: fills the API's cache with the most-run models.
+    fn seed(a: &Args) -> Result<()> {
+        use replicate_model_classifier::seed;
+        let api = a.need("--api")?.to_string();
+        let number = |k: &str| -> Result<Option<usize>> {
+            a.get(k).map(|v| v.parse::<usize>().with_context(|| format!("{k} must be a number"))).transpose()
+        };
+        let top = number("--top")?;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let models = match a.get("--models") {
+            Some(path) => seed::top_from_snapshot(&load_models(path)?, top),
+            None => {
+                let token = std::env::var("REPLICATE_API_TOKEN")
+                    .ok()
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| anyhow!("without --models, REPLICATE_API_TOKEN must be set"))?;
+                let base = std::env::var("REPLICATE_API_BASE_URL").unwrap_or_else(|_| replicate::DEFAULT_BASE_URL.into());
+                let client = replicate::Client::new(&base, Some(token), Duration::from_secs(30));
+                rt.block_on(seed::top_from_replicate(&client, top, number("--max-pages")?.unwrap_or(100)))?
+            }
+        };
+        let opts = seed::Options {
+            api,
+            models,
+            concurrency: number("--concurrency")?.unwrap_or(4),
+            force: a.on("--force"),
+            admin_token: std::env::var("ADMIN_TOKEN").ok().filter(|t| !t.is_empty()),
+            state: a.get("--state").map(Into::into),
+            attempts: 4,
+        };
+        let summary = rt.block_on(seed::run(opts))?;
+        eprintln!("skipped (already done): {}", summary.skipped);
+        for (outcome, n) in &summary.outcomes {
+            println!("{outcome}\t{n}");
+        }
+        if summary.outcomes.keys().any(|k| k.starts_with("error")) {
+            std::process::exit(1);
+        }
+        Ok(())
     }
 
     fn load_models(path: &str) -> Result<Vec<Model>> {
