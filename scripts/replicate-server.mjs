@@ -13,6 +13,14 @@
 //   GET /v1/models[?cursor=...]              pages {next, previous, results} of full model objects,
 //                                             run_count descending, 100 a page; `next`/`previous`
 //                                             are full URLs with an opaque cursor
+//   GET /v1/models?sort_by=F[&sort_direction=D]
+//                                             the same, ordered as Replicate orders them: F is
+//                                             `latest_version_created_at` or `model_created_at`,
+//                                             D `desc` (default) or `asc`; ties by owner/name.
+//                                             The order is kept in the cursor. Other values -> 400.
+//                                             (Replicate's own default is latest_version_created_at
+//                                             desc; without sort_by this server keeps run_count.)
+//                                             Listings include `faults.models` (see below).
 //
 // Owner/name lookup is case-insensitive (as Replicate's). Errors are problem-details JSON:
 // unknown model or route -> 404 {"detail":"Not found.","status":404}; with `token` set, a
@@ -33,7 +41,8 @@
 //   faults.models = {"owner/name": modelObject | null}
 //                                 replaces (or, with null, hides) a model, or adds a fabricated
 //                                 one; keys are case-insensitive. Its examples endpoint serves the
-//                                 object's `default_example`.
+//                                 object's `default_example`, and GET /v1/models lists it (in
+//                                 place of the snapshot's object; hidden models are not listed).
 // A fault is an object with any of:
 //   match:   string (substring of the path) or RegExp: which requests it applies to
 //   delayMs: wait this long first; with nothing else, the request is then served normally
@@ -83,17 +92,28 @@ function loadModels(file) {
 
 const idOf = (owner, name) => `${owner}/${name}`.toLowerCase();
 
-function encodeCursor(offset) {
-  return Buffer.from(JSON.stringify({ o: offset })).toString("base64url");
+// A cursor carries the offset and, when the listing is sorted, the sort (`s` field, `d` direction).
+function encodeCursor(offset, sort) {
+  const c = sort ? { o: offset, s: sort.by, d: sort.direction } : { o: offset };
+  return Buffer.from(JSON.stringify(c)).toString("base64url");
 }
 function decodeCursor(cursor) {
   try {
-    const { o } = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    return Number.isInteger(o) && o >= 0 ? o : null;
+    const { o, s, d } = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (!Number.isInteger(o) || o < 0) return null;
+    if (s === undefined) return { offset: o, sort: null };
+    if (!SORT_FIELDS[s] || !["asc", "desc"].includes(d)) return null;
+    return { offset: o, sort: { by: s, direction: d } };
   } catch {
     return null;
   }
 }
+
+// GET /v1/models?sort_by=...: the timestamp each model is ordered by.
+const SORT_FIELDS = {
+  latest_version_created_at: (m) => m.latest_version?.created_at ?? "",
+  model_created_at: (m) => m.created_at ?? "",
+};
 
 function matches(fault, pathname) {
   if (fault == null || fault.match == null) return true;
@@ -111,9 +131,9 @@ export async function startReplicateServer({
   const list = models ?? (await loadModels(modelsPath ?? defaultModelsPath()));
   const byId = new Map();
   for (const m of list) byId.set(idOf(m.owner, m.name), m);
-  const ranked = [...list].sort(
-    (a, b) => (b.run_count ?? 0) - (a.run_count ?? 0) || idOf(a.owner, a.name).localeCompare(idOf(b.owner, b.name)),
-  );
+  const byRunCount = (a, b) =>
+    (b.run_count ?? 0) - (a.run_count ?? 0) || idOf(a.owner, a.name).localeCompare(idOf(b.owner, b.name));
+  const ranked = [...list].sort(byRunCount);
 
   const requests = [];
   const faults = { next: [], always: null, models: {} };
@@ -133,6 +153,29 @@ export async function startReplicateServer({
       if (k.toLowerCase() === id) return v ?? undefined;
     }
     return byId.get(id);
+  }
+
+  // The models a listing shows: the snapshot with `faults.models` applied (replaced, hidden,
+  // added), in run_count order or sorted as asked.
+  function listing(sort) {
+    const overrides = new Map();
+    for (const [k, v] of Object.entries(faults.models ?? {})) overrides.set(k.toLowerCase(), v);
+    let models = ranked;
+    if (overrides.size) {
+      models = [];
+      for (const m of ranked) {
+        const id = idOf(m.owner, m.name);
+        if (!overrides.has(id)) models.push(m);
+      }
+      for (const v of overrides.values()) if (v && typeof v === "object" && v.owner && v.name) models.push(v);
+      models.sort(byRunCount);
+    }
+    if (!sort) return models;
+    const key = SORT_FIELDS[sort.by];
+    const sign = sort.direction === "asc" ? 1 : -1;
+    return [...models].sort(
+      (a, b) => sign * key(a).localeCompare(key(b)) || idOf(a.owner, a.name).localeCompare(idOf(b.owner, b.name)),
+    );
   }
 
   function send(res, status, body, headers = {}) {
@@ -194,13 +237,29 @@ export async function startReplicateServer({
 
     if (rest.length === 0) {
       const cursor = url.searchParams.get("cursor");
-      const offset = cursor == null ? 0 : decodeCursor(cursor);
-      if (offset == null) return send(res, 400, { detail: "Invalid cursor", status: 400 });
+      let offset = 0;
+      let sort = null;
+      if (cursor != null) {
+        const c = decodeCursor(cursor);
+        if (c == null) return send(res, 400, { detail: "Invalid cursor", status: 400 });
+        ({ offset, sort } = c);
+      } else if (url.searchParams.has("sort_by") || url.searchParams.has("sort_direction")) {
+        const by = url.searchParams.get("sort_by") ?? "latest_version_created_at";
+        const direction = url.searchParams.get("sort_direction") ?? "desc";
+        if (!SORT_FIELDS[by]) {
+          return send(res, 400, { detail: `sort_by must be one of: ${Object.keys(SORT_FIELDS).join(", ")}`, status: 400 });
+        }
+        if (!["asc", "desc"].includes(direction)) {
+          return send(res, 400, { detail: "sort_direction must be one of: asc, desc", status: 400 });
+        }
+        sort = { by, direction };
+      }
+      const models = listing(sort);
       const base = `http://${req.headers.host ?? `${host}:${actualPort}`}/v1/models`;
-      const results = ranked.slice(offset, offset + PAGE_SIZE);
-      const next = offset + PAGE_SIZE < ranked.length ? `${base}?cursor=${encodeCursor(offset + PAGE_SIZE)}` : null;
+      const results = models.slice(offset, offset + PAGE_SIZE);
+      const next = offset + PAGE_SIZE < models.length ? `${base}?cursor=${encodeCursor(offset + PAGE_SIZE, sort)}` : null;
       const previous =
-        offset === 0 ? null : `${base}?cursor=${encodeCursor(Math.max(0, offset - PAGE_SIZE))}`;
+        offset === 0 ? null : `${base}?cursor=${encodeCursor(Math.max(0, offset - PAGE_SIZE), sort)}`;
       return send(res, 200, { next, previous, results });
     }
 

@@ -183,10 +183,13 @@ export async function freePort(avoid = []) {
 
 /**
  * Starts `wrangler dev` on the current build and waits until `GET /api/taskNames` answers 200.
- * `vars` override DEFAULT_VARS (pass every upstream URL a test needs). `config` (a wrangler
- * config path) and `readyPath` exist to check the harness itself on a throwaway worker.
+ * `vars` override DEFAULT_VARS (pass every upstream URL a test needs). `secrets` are passed as
+ * secret bindings (through the env file, as `.dev.vars` would be; wrangler does not print their
+ * values) instead of vars: names given there are left out of the vars. `extraArgs` are appended
+ * to `wrangler dev`'s arguments (e.g. `["--test-scheduled"]`). `config` (a wrangler config path)
+ * and `readyPath` exist to check the harness itself on a throwaway worker.
  */
-export async function startWorker({ vars = {}, port, config, readyPath = "/api/taskNames" } = {}) {
+export async function startWorker({ vars = {}, secrets = {}, extraArgs = [], port, config, readyPath = "/api/taskNames" } = {}) {
   installExitHooks();
   if (!config && !existsSync(SHIM)) throw new Error(`${SHIM} is missing: call buildWorker() first`);
   const httpPort = port ?? (await freePort());
@@ -194,9 +197,11 @@ export async function startWorker({ vars = {}, port, config, readyPath = "/api/t
   const dir = mkdtempSync(path.join(os.tmpdir(), "rmc-e2e-"));
   const persist = path.join(dir, "state");
   const envFile = path.join(dir, "empty.env");
-  writeFileSync(envFile, "");
+  const secretLines = Object.entries(secrets).map(([k, v]) => `${k}=${JSON.stringify(String(v ?? ""))}\n`);
+  writeFileSync(envFile, secretLines.join(""));
 
   const allVars = { ...DEFAULT_VARS, ...vars };
+  for (const k of Object.keys(secrets)) delete allVars[k];
   const args = [
     "dev",
     "--port", String(httpPort),
@@ -208,6 +213,7 @@ export async function startWorker({ vars = {}, port, config, readyPath = "/api/t
   ];
   if (config) args.push("--config", config);
   for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v ?? ""}`);
+  args.push(...extraArgs);
 
   const env = { ...process.env };
   for (const k of SCRUBBED_ENV) delete env[k];
@@ -215,7 +221,8 @@ export async function startWorker({ vars = {}, port, config, readyPath = "/api/t
     SKIP_WORKER_BUILD: "1",
     WRANGLER_SEND_METRICS: "false",
     CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "false",
+    // The env file holds only `secrets` (empty unless a test passes some).
+    CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: Object.keys(secrets).length ? "true" : "false",
     CI: "true",
     NO_COLOR: "1",
     FORCE_COLOR: "0",
