@@ -13,4 +13,12 @@ fi
 if [ -z "${WASM_OPT_BIN:-}" ] && [ -x node_modules/.bin/wasm-opt ]; then
   export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
 fi
-exec worker-build --release
+worker-build --release
+# worker-build keeps the wasm names section (readable panic traces, about 130 KB); a deployed
+# Worker's panics are still reported by message, so drop it to keep the bundle small.
+if [ -n "${WASM_OPT_BIN:-}" ]; then
+  "$WASM_OPT_BIN" build/index_bg.wasm --strip-debug --strip-producers \
+    --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int --enable-bulk-memory \
+    --enable-multivalue --enable-reference-types --enable-exception-handling \
+    -o build/index_bg.wasm
+fi
