@@ -112,7 +112,11 @@ fn json_in_text(text: &str) -> Option<Value> {
 
 /// Validates a tool input and builds the classification from it.
 pub fn validate(input: &Value) -> Result<Classification, String> {
-    let task_name = input.get("task").and_then(Value::as_str).ok_or("`task` is missing")?;
+    let task_name = match input.get("task") {
+        None | Some(Value::Null) => return Err("`task` is missing".into()),
+        Some(Value::String(s)) => s,
+        Some(_) => return Err("`task` is not a string".into()),
+    };
     let task: Task = task_name
         .trim()
         .parse()
@@ -315,6 +319,7 @@ mod tests {
         };
         assert_eq!(with("task", json!("audio-to-video")).unwrap_err(), "`task` \"audio-to-video\" is not a task of the taxonomy");
         assert_eq!(with("task", json!(null)).unwrap_err(), "`task` is missing");
+        assert_eq!(with("task", json!(7)).unwrap_err(), "`task` is not a string");
         assert_eq!(with("summary", json!("")).unwrap_err(), "`summary` is missing");
         assert_eq!(with("summary", json!("<b></b>")).unwrap_err(), "`summary` has no plain text");
         assert_eq!(with("outputTypes", json!(["hologram"])).unwrap_err(), "`outputTypes` has no type from the vocabulary");
