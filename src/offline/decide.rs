@@ -50,13 +50,15 @@ const IMAGE_EDIT_I2I: &[&str] = &[
 /// Words that make an image-editing purpose clear even when the image input is optional.
 const STRONG_I2I: &[&str] = &[
     "upscal", "super-res", "super res", "superres", "restor", "refiner", "refine image", "refines image",
-    "refine an image", "coloriz", "colouriz", "deblur", "denois", "sticker", "face swap", "faceswap", "try-on", "virtual try", "relight", "retouch", "unblur",
+    "refine an image", "variations of", "coloriz", "colouriz", "deblur", "denois", "sticker", "face swap", "faceswap", "try-on", "virtual try", "relight", "retouch", "unblur",
 ];
 /// Editing words that are often only one feature among several of a generator.
 const WEAK_I2I: &[&str] = &["inpaint", "in-paint", "outpaint", "img2img", "image-to-image", "image to image", "i2i"];
 /// Words of text-to-image generation.
 const GENERATE: &[&str] = &["text2im", "t2i", "txt2img", "text-to-image", "text to image", "generat", "from text", "from prompt"];
-const TRANSFORM_WORDS: &[&str] = &["turn", "turns", "convert", "converts", "transform", "transforms"];
+const TRANSFORM_WORDS: &[&str] = &[
+    "turn", "turns", "turning", "convert", "converts", "converting", "transform", "transforms", "transforming",
+];
 const CAPTION: &[&str] = &[
     "caption", "interrogat", "img2prompt", "image to prompt", "image-to-prompt", "prompt from", "describe",
     "description of", "describes", "alt text", "alt-text", "tagger", "tagging", "tags", "image to text",
@@ -95,6 +97,11 @@ const ASR: &[&str] = &[
     "transcri", "whisper", "speech recogn", "speech-to-text", "speech to text", "asr", "subtitle", "caption",
     "stt", "dictation",
 ];
+/// Words of source separation (stems of a song, voice from noise).
+const SEPARATE: &[&str] = &[
+    "separat", "demix", "stems", "isolat", "extract vocal", "extracts vocal", "vocal remov", "remove vocal",
+    "karaoke", "tracks",
+];
 const VAD: &[&str] = &["voice activity", "vad"];
 const VIDEO_TO_AUDIO: &[&str] = &[
     "video-to-audio", "video to audio", "add sound", "adds sound", "sound to video", "audio from video",
@@ -115,7 +122,10 @@ const TEXT_CLASSIFY: &[&str] = &[
     "classif", "moderat", "guard", "safeguard", "sentiment", "toxic", "spam", "hate speech", "detect ai",
     "ai detect", "ai-generated text", "sentiment", "jailbreak", "prompt injection", "nli", "entailment",
 ];
-const TOKEN_CLASSIFY: &[&str] = &["named entit", "ner", "token classif", "part-of-speech", "pos tag", "entity recogn", "entity extract"];
+const TOKEN_CLASSIFY: &[&str] = &[
+    "named entit", "ner", "token classif", "part-of-speech", "pos tag", "entity recogn", "entity extract",
+    "entity link",
+];
 const QA: &[&str] = &["question answering", "question-answering", "q&a", "extractive"];
 const LLM: &[&str] = &["language model", "llm", "chat", "instruct", "assistant", "gpt", "completion"];
 const FILL_MASK: &[&str] = &["fill mask", "fill-mask", "masked language", "fill in the blank"];
@@ -170,12 +180,16 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
         if let Some(k) = kw(TRAIN) {
             return d(Task::Other, 0.8, format!("trainer (\"{k}\"), weights out"));
         }
+        if let Some(k) = kw(SEPARATE).filter(|_| ia) {
+            return d(Task::AudioToAudio, 0.6, format!("audio in, archive of tracks out (\"{k}\")"));
+        }
         return d(Task::Other, 0.5, "file output only");
     }
 
     // Video out.
     if ov {
-        let video_leads = i.required(Video) || i.items.first().is_some_and(|x| x.modality == Video) || !(ii || ia);
+        // With sound and no image, a video in is the one being changed (lip sync, dubbing).
+        let video_leads = i.required(Video) || i.items.first().is_some_and(|x| x.modality == Video) || !ii;
         if iv && video_leads {
             if let Some(k) = kw(VIDEO_TO_AUDIO) {
                 return d(Task::TextToAudio, 0.75, format!("adds audio to video (\"{k}\")"));
@@ -301,7 +315,11 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
             if o.labels || kw(CLASSIFY).is_some() {
                 return d(Task::ImageClassification, 0.6, "labels from an image");
             }
-            return detection(w, i, "structured output from an image");
+            if o.number_field || kw(&["locat", "position", "where"]).is_some() {
+                return detection(w, i, "structured output from an image");
+            }
+            // Records about an image with no boxes, labels or scores: text read from it.
+            return d(Task::ImageToText, 0.45, "structured text about an image");
         }
         if oi && kw(DETECT_STRONG).is_some() && kw(IMAGE_EDIT_I2I).is_none() && kw(GENERATE).is_none() {
             return detection(w, i, "image in, annotated image out");
@@ -319,13 +337,29 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
                 // The image leads when it is required or comes first; otherwise the prompt does
                 // and the image is an optional img2img/inpainting start.
                 let image_first = i.items.first().is_some_and(|x| x.modality == Image);
-                if img_req || image_first {
+                // A generator sizes its output (width, height, aspect ratio); an editor keeps
+                // its input's size. With the image optional, such settings mean generation.
+                let sized = sizes_output(&i.names);
+                if img_req {
                     if let Some(k) = kw(IMAGE_EDIT_I2I).or_else(|| w.word(TRANSFORM_WORDS)) {
                         return d(Task::ImageToImage, 0.7, format!("image and prompt in, image out (\"{k}\")"));
                     }
                     return d(Task::ImageTextToImage, 0.7, "image and prompt in, image out");
                 }
-                if let Some(k) = kw(STRONG_I2I).filter(|_| kw(GENERATE).is_none()) {
+                if image_first {
+                    // An optional image listed first: style words (`anime`, `cartoon`) alone do
+                    // not make an editor of a sized generator.
+                    if let Some(k) = kw(STRONG_I2I).or_else(|| w.word(TRANSFORM_WORDS)) {
+                        return d(Task::ImageToImage, 0.65, format!("optional image first, prompt, image out (\"{k}\")"));
+                    }
+                    if !sized {
+                        if let Some(k) = kw(IMAGE_EDIT_I2I) {
+                            return d(Task::ImageToImage, 0.6, format!("optional image first, prompt, image out (\"{k}\")"));
+                        }
+                        return d(Task::ImageTextToImage, 0.6, "optional image first and prompt in, image out");
+                    }
+                }
+                if let Some(k) = kw(STRONG_I2I).filter(|_| kw(GENERATE).is_none() && !sized) {
                     return d(Task::ImageToImage, 0.6, format!("prompt with optional image, image out (\"{k}\")"));
                 }
                 // Inpainting or img2img as the model's one stated purpose (its name, or a
@@ -449,6 +483,16 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
         return d(Task::Other, 0.2, "no inputs or outputs known");
     }
     d(Task::Other, 0.3, "no rule matched")
+}
+
+/// Whether the inputs set the output's size (`width`, `height`, `aspect_ratio`); tile,
+/// crop and detection sizes do not count. `names`: the normalised input names, comma separated.
+fn sizes_output(names: &str) -> bool {
+    names.split(", ").any(|n| {
+        let toks: Vec<&str> = n.split(' ').collect();
+        let sizes = toks.iter().any(|t| t.starts_with("width") || t.starts_with("height") || *t == "aspect");
+        sizes && !toks.iter().any(|t| matches!(*t, "tile" | "tiling" | "detection" | "detect" | "crop" | "mask"))
+    })
 }
 
 fn is_prompt_name(name: &str) -> bool {

@@ -17,7 +17,7 @@ pub(crate) struct InputSig {
 #[derive(Debug, Default)]
 pub(crate) struct Inputs {
     pub items: Vec<InputSig>,
-    /// Every input's normalised name, space separated (also the parameters').
+    /// Every input's normalised name, comma separated (also the parameters').
     pub names: String,
 }
 
@@ -52,7 +52,7 @@ const CORE_TEXT_TOKENS: &[&str] = &[
     "prompt", "prompts", "text", "texts", "question", "questions", "query", "queries", "caption", "captions",
     "message", "messages", "instruction", "instructions", "input", "inputs", "context", "lyrics", "script",
     "transcript", "sentence", "sentences", "document", "documents", "passage", "passages", "argument", "story",
-    "content", "description", "words", "tags", "topic", "subject", "keywords", "dialogue", "conversation", "chat",
+    "content", "description", "des", "desc", "words", "tags", "topic", "subject", "keywords", "dialogue", "conversation", "chat",
     "history", "code", "equation", "source", "target", "premise", "hypothesis", "labels", "classes",
     "categories", "candidates", "title", "article", "paragraph", "utterance", "phrase", "word", "name", "names",
 ];
@@ -111,7 +111,7 @@ pub(crate) fn inputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &m
             out.items.push(InputSig { name: normalize(&n), modality: Modality::Text, required: false });
         }
     }
-    out.names = names.join(" ");
+    out.names = names.join(", ");
     out
 }
 
@@ -168,6 +168,12 @@ fn input_modality(p: &Prop<'_>, name: &str, ex: Option<&Value>, words: &Words) -
     }
     match kind {
         Some("string") if !p.has_enum => {
+            // A link to media given as a plain string (`image_url`, `frame_image_url`).
+            if toks.iter().any(|t| matches!(*t, "url" | "uri" | "link" | "b64" | "base64")) {
+                if let Some(m @ (Modality::Image | Modality::Audio | Modality::Video)) = media_name(&toks) {
+                    return Some((m, "link named so".into()));
+                }
+            }
             if toks.iter().any(|t| CONFIG_TOKENS.contains(t)) && !p.required {
                 return None;
             }
@@ -242,6 +248,8 @@ pub(crate) struct Outputs {
     pub labels: bool,
     /// The example output is one short string, such as a label.
     pub short_text: bool,
+    /// Numbers (scores, coordinates) appear inside the structured output.
+    pub number_field: bool,
 }
 
 impl Outputs {
@@ -266,6 +274,8 @@ struct Acc {
     /// Scalar numbers (scores) seen at top level only.
     scalar_number: bool,
     json_string: bool,
+    /// A number was read at any depth (a score or coordinate field).
+    number_field: bool,
     flags: Flags,
 }
 
@@ -366,6 +376,7 @@ fn walk_schema(s: &Value, c: Comps<'_>, key: &str, depth: u8, acc: &mut Acc) {
         Some("string") => acc.push(Modality::Text),
         Some("boolean") => acc.push(Modality::Text),
         Some("integer") | Some("number") => {
+            acc.number_field = true;
             if depth == 0 {
                 acc.scalar_number = true;
             }
@@ -424,16 +435,20 @@ fn walk_object_schema(props: &serde_json::Map<String, Value>, c: Comps<'_>, dept
 /// annotations); an object with nothing recognisable is structured data.
 fn merge_object(parts: Vec<(String, Acc)>, acc: &mut Acc) {
     let has_media = parts.iter().any(|(_, a)| a.media().next().is_some() || a.unknown_uri);
+    // A record: numbers (offsets, scores, ids) next to short strings, no files. Its strings are
+    // fields of structured data, unless they are named as content (`text`, `caption`...).
+    let record = !has_media && parts.iter().any(|(_, a)| a.number_field && a.mods.is_empty());
     let mut found = false;
     for (key, a) in &parts {
         acc.flags.or(a.flags);
+        acc.number_field |= a.number_field;
         if key_has(key, &["answer"]) {
             acc.flags.answer = true;
         }
         if key_has(key, &["passage", "passages", "citation", "citations", "documents", "chunks"]) {
             acc.flags.passages = true;
         }
-        if key_has(key, &["label", "labels", "class", "classes", "category", "categories"]) {
+        if key_has(key, &["label", "labels", "class", "classes", "category", "categories", "tag", "tags"]) {
             acc.flags.labels = true;
         }
         if key_has(key, &["mask", "masks"]) {
@@ -454,7 +469,8 @@ fn merge_object(parts: Vec<(String, Acc)>, acc: &mut Acc) {
                 _ => true,
             };
             if keep {
-                acc.push(*m);
+                let m = if *m == Modality::Text && record && !key_has(key, CONTENT_KEYS) { Modality::Json } else { *m };
+                acc.push(m);
                 found = true;
             }
         }
@@ -503,10 +519,17 @@ fn walk_value(v: &Value, key: &str, depth: u8, acc: &mut Acc) {
                 let mut inner = Acc::default();
                 walk_value(&parsed, key, depth + 1, &mut inner);
                 acc.flags.or(inner.flags);
+                acc.number_field |= inner.number_field;
+                // Scores or records serialised as a string are structured data, not prose.
+                if inner.mods.contains(&Modality::Text) {
+                    acc.push(Modality::Text);
+                }
+                return;
             }
             acc.push(Modality::Text);
         }
         Value::Number(_) => {
+            acc.number_field = true;
             if depth == 0 {
                 acc.scalar_number = true;
             }
@@ -522,6 +545,7 @@ fn walk_value(v: &Value, key: &str, depth: u8, acc: &mut Acc) {
             }
             let numeric = a.iter().take(32).all(|x| x.is_number() || (x.is_array() && x.as_array().is_some_and(|i| i.iter().take(8).all(Value::is_number))));
             if numeric {
+                acc.number_field = true;
                 if a.len() >= 16 || key_has(key, EMBED_KEYS) || a[0].is_array() {
                     if key_has(key, EMBED_KEYS) || depth == 0 {
                         acc.flags.embedding |= key_has(key, EMBED_KEYS);
@@ -629,7 +653,7 @@ pub(crate) fn outputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &
             if !from_ex.is_empty() {
                 mods.extend(from_ex);
                 flags.or(e_acc.flags);
-            } else if e_acc.mods.contains(&Modality::Text) && !e_acc.unknown_uri {
+            } else if e_acc.mods.iter().any(|m| matches!(m, Modality::Text | Modality::Json)) && !e_acc.unknown_uri {
                 // Declared a file, but the example shows plain text.
                 mods.push(Modality::Text);
             } else {
@@ -642,6 +666,9 @@ pub(crate) fn outputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &
             if !media.is_empty() && !e_acc.mods.contains(&Modality::Text) {
                 mods = media;
             } else if e_acc.json_string {
+                if !e_acc.mods.contains(&Modality::Text) {
+                    mods.retain(|m| *m != Modality::Text);
+                }
                 mods.push(Modality::Json);
                 flags.or(e_acc.flags);
             }
@@ -691,6 +718,7 @@ pub(crate) fn outputs(openapi: &Value, examples: &[&Value], words: &Words, ev: &
     out.masks = flags.masks;
     out.labels = flags.labels;
     out.short_text = example.and_then(Value::as_str).is_some_and(is_label);
+    out.number_field = e_acc.number_field || e_acc.flags.boxes || e_acc.flags.keypoints;
     out
 }
 

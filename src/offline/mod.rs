@@ -21,15 +21,15 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// Identifies the rules; bump when they change (cached answers are keyed on it).
-pub const CLASSIFIER_ID: &str = "offline-v1";
+pub const CLASSIFIER_ID: &str = "offline-v2";
 
 /// A classification with how sure the rules are and why they chose it.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OfflineResult {
     pub classification: Classification,
-    /// 0..1: how well the signals agreed.
-    pub confidence: f32,
+    /// 0..1: how well the signals agreed, to two decimals (serialises as e.g. `0.6`).
+    pub confidence: f64,
     /// Short human-readable reasons.
     pub evidence: Vec<String>,
 }
@@ -71,9 +71,14 @@ pub fn classify(model: &Model, examples: &[Value]) -> OfflineResult {
     let summary = summary::summarize(model.description(), decision.task);
     OfflineResult {
         classification: Classification::new(decision.task, &summary, input_types, output_types),
-        confidence: confidence.clamp(0.0, 1.0),
+        confidence: round2(confidence.clamp(0.0, 1.0)),
         evidence,
     }
+}
+
+/// Two decimals, as an `f64` (an `f32` widened as is would print as 0.6000000238418579).
+fn round2(x: f32) -> f64 {
+    (f64::from(x) * 100.0).round() / 100.0
 }
 
 /// The vocabulary's order, without repeats.

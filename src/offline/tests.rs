@@ -182,3 +182,60 @@ fn serialises_camel_case() {
     assert!(v["confidence"].as_f64().unwrap() > 0.5);
     assert!(v["evidence"].as_array().unwrap().len() >= 2);
 }
+
+#[test]
+fn confidence_serialises_short() {
+    for m in models(REAL) {
+        let text = serde_json::to_string(&classify(&m, &[])).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let c = v["confidence"].to_string();
+        assert!(c.len() <= 4, "{}: confidence {c}", m.id());
+    }
+}
+
+/// Hand-made schemas for the rules on schema shapes (no real record needed).
+fn synthetic_model(input: serde_json::Value, output: serde_json::Value, example: serde_json::Value) -> Model {
+    serde_json::from_value(serde_json::json!({
+        "owner": "synthetic", "name": "m", "description": "",
+        "latest_version": {"id": "v", "openapi_schema": {"components": {"schemas": {
+            "Input": {"type": "object", "properties": input}, "Output": output}}}},
+        "default_example": example,
+    }))
+    .unwrap()
+}
+
+#[test]
+fn schema_shapes() {
+    use serde_json::json;
+    let names = |v: &[Modality]| v.iter().map(|m| m.name()).collect::<Vec<_>>();
+    // A union of a string and a list of strings is text; a plain string named as an image link is an image.
+    let m = synthetic_model(
+        json!({"text": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}], "x-order": 0},
+               "frame_image_url": {"type": "string", "x-order": 1}}),
+        json!({"type": "string"}),
+        json!({"input": {"text": "a cat"}, "output": "hello"}),
+    );
+    assert_eq!(names(&classify(&m, &[]).classification.input_types), ["text", "image"]);
+    // Scores serialised in a string are JSON, not prose; records with offsets are JSON.
+    let m = synthetic_model(
+        json!({"query": {"type": "string", "x-order": 0}}),
+        json!({"type": "string"}),
+        json!({"input": {"query": "x"}, "output": "{\"toxicity\": 0.9, \"insult\": 0.1}"}),
+    );
+    assert_eq!(names(&classify(&m, &[]).classification.output_types), ["json"]);
+    let m = synthetic_model(
+        json!({"input": {"type": "string", "x-order": 0}}),
+        json!({"anyOf": [{"type": "array", "items": {"type": "object"}}, {"type": "array", "items": {"type": "array"}}]}),
+        json!({"input": {"input": "Einstein"}, "output": [{"start": 0, "end": 8, "wiki": "Albert_Einstein"}]}),
+    );
+    assert_eq!(names(&classify(&m, &[]).classification.output_types), ["json"]);
+    // An optional image next to output size settings: a generator, whatever its name says.
+    let mut m = synthetic_model(
+        json!({"prompt": {"type": "string", "x-order": 0}, "image": {"type": "string", "format": "uri", "x-order": 1},
+               "width": {"type": "integer", "x-order": 2}, "height": {"type": "integer", "x-order": 3}}),
+        json!({"type": "string", "format": "uri"}),
+        json!({"input": {"prompt": "a cat"}, "output": "https://x.test/out.png"}),
+    );
+    m.name = "lora-upscaler".into();
+    assert_eq!(classify(&m, &[]).classification.task, Task::TextToImage);
+}

@@ -96,7 +96,7 @@ pub(crate) fn input_props<'a>(openapi: &'a Value, c: Comps<'a>) -> Vec<Prop<'a>>
                     name: name.as_str(),
                     title: str_field(raw, "title", c),
                     description: str_field(raw, "description", c),
-                    kind: str_field(raw, "type", c),
+                    kind: str_field(raw, "type", c).or_else(|| union_kind(raw, c)),
                     format,
                     items_kind: items.and_then(|i| str_field(i, "type", c)),
                     has_enum: field(raw, "enum", c).and_then(Value::as_array).is_some_and(|a| !a.is_empty()),
@@ -107,6 +107,27 @@ pub(crate) fn input_props<'a>(openapi: &'a Value, c: Comps<'a>) -> Vec<Prop<'a>>
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(b.1.name)));
     out.into_iter().map(|(_, p)| p).collect()
+}
+
+/// The type of a union (`anyOf`/`oneOf` of several schemas) whose real members share one
+/// scalar type, lists of it counting as it: `string | array of string` is a string.
+fn union_kind<'a>(raw: &'a Value, c: Comps<'a>) -> Option<&'a str> {
+    let obj = raw.as_object()?;
+    let parts = obj.get("anyOf").or_else(|| obj.get("oneOf"))?.as_array()?;
+    let mut kind: Option<&'a str> = None;
+    for p in parts {
+        let t = str_field(p, "type", c)?;
+        let t = match t {
+            "null" => continue,
+            "array" => field(p, "items", c).and_then(|i| str_field(i, "type", c))?,
+            t => t,
+        };
+        if t == "object" || t == "array" || kind.is_some_and(|k| k != t) {
+            return None;
+        }
+        kind = Some(t);
+    }
+    kind
 }
 
 #[cfg(test)]
