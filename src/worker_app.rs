@@ -64,7 +64,9 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
         let store = kv(&env)?;
         service::refresh(&c, &store, setting_u32("REFRESH_MAX_PAGES", 3), setting_u32("REFRESH_MAX_CLASSIFICATIONS", 10)).await
     };
-    match run.await {
+    let result = run.await;
+    hot_clear();
+    match result {
         Ok(report) => service::log(&format!("refresh: {}", serde_json::to_string(&report).unwrap_or_default())),
         Err(e) => service::log(&format!("refresh failed: {e}")),
     }
@@ -122,6 +124,7 @@ async fn route(req: Request, env: &Env) -> Result<Reply, ApiError> {
         ["api", "classifications"] if get => list(&url, env).await,
         ["api", "cache", "purge"] if post => {
             require_admin(&req, &url, env)?;
+            hot_clear();
             Ok(Reply::json(&service::purge(&kv(env)?).await?))
         }
         ["api", "models", owner, model] if get => {
@@ -141,10 +144,19 @@ async fn model_route(req: &Request, url: &worker::Url, env: &Env, id: ModelId) -
     if force {
         require_admin(req, url, env)?;
     }
+    let plain = !(force || debug || prompt);
+    let key = id.to_string();
+    if plain {
+        if let Some(body) = hot_get(&key) {
+            return Ok(model_reply(body, "HIT"));
+        }
+    }
     let store = kv(env)?;
-    if !(force || debug || prompt) {
+    if plain {
         if let Some(c) = service::cached_classification(&store, &id).await {
-            return Ok(model_reply(&json!({"model": id.to_string(), "classification": c}), "HIT"));
+            let body = json!({"model": key, "classification": c}).to_string();
+            hot_put(&key, &body);
+            return Ok(model_reply(body, "HIT"));
         }
     }
     let hit = if force { None } else { service::cached(&store, &id).await };
@@ -158,16 +170,44 @@ async fn model_route(req: &Request, url: &worker::Url, env: &Env, id: ModelId) -
         Some(r) => (r, "HIT"),
         None => (classify_once(classifier(env)?, store, id.clone()).await?, "MISS"),
     };
-    let body = if debug {
-        serde_json::to_value(&record)?
-    } else {
-        json!({"model": record.model, "classification": record.classification})
-    };
-    Ok(model_reply(&body, cache))
+    let plain_body = json!({"model": record.model, "classification": record.classification}).to_string();
+    hot_put(&key, &plain_body);
+    let body = if debug { serde_json::to_string(&record)? } else { plain_body };
+    Ok(model_reply(body, cache))
 }
 
-fn model_reply(body: &Value, cache: &str) -> Reply {
-    Reply::Json { status: 200, body: body.to_string(), headers: vec![("x-cache", cache.to_string())] }
+fn model_reply(body: String, cache: &str) -> Reply {
+    Reply::Json { status: 200, body, headers: vec![("x-cache", cache.to_string())] }
+}
+
+/// How long this isolate answers a hit from memory: the same window in which Workers KV itself
+/// may serve an older value to other locations, so no staleness is added.
+const HOT_TTL_MS: u64 = 60_000;
+/// Most answers kept in memory; the map is emptied when full.
+const HOT_MAX: usize = 4_096;
+
+thread_local! {
+    /// Recent plain answers (`{"model", "classification"}` JSON) by model, so repeated hits
+    /// need no KV read at all.
+    static HOT: RefCell<HashMap<String, (String, u64)>> = RefCell::new(HashMap::new());
+}
+
+fn hot_get(key: &str) -> Option<String> {
+    HOT.with(|h| h.borrow().get(key).filter(|(_, expires)| *expires > rt::now_ms()).map(|(b, _)| b.clone()))
+}
+
+fn hot_put(key: &str, body: &str) {
+    HOT.with(|h| {
+        let mut h = h.borrow_mut();
+        if h.len() >= HOT_MAX {
+            h.clear();
+        }
+        h.insert(key.to_string(), (body.to_string(), rt::now_ms() + HOT_TTL_MS));
+    });
+}
+
+fn hot_clear() {
+    HOT.with(|h| h.borrow_mut().clear());
 }
 
 /// A classification under way in this isolate, or its result waiting to be picked up.
