@@ -231,6 +231,14 @@ impl ListFilter {
 /// Page size for listing keys (KV's maximum).
 pub const LIST_PAGE: u32 = 1000;
 
+/// One page of cache keys (with their metadata).
+async fn list_keys<S: Store>(store: &S, cursor: Option<&str>, limit: u32) -> Result<cache::ListPage, ApiError> {
+    store
+        .list(cache::KEY_PREFIX, cursor, limit)
+        .await
+        .map_err(|e| ApiError::Internal(format!("listing the cache failed: {e}")))
+}
+
 /// Every cached classification, `owner/model` → classification, walked page by page from KV
 /// metadata: one operation per 1,000 entries. Entries without metadata (written before it
 /// existed) cost one read each.
@@ -255,10 +263,7 @@ pub async fn list_page<S: Store>(
     limit: u32,
     out: &mut Map<String, Value>,
 ) -> Result<Option<String>, ApiError> {
-    let page = store
-        .list(cache::KEY_PREFIX, cursor, limit.clamp(1, LIST_PAGE))
-        .await
-        .map_err(|e| ApiError::Internal(format!("listing the cache failed: {e}")))?;
+    let page = list_keys(store, cursor, limit.clamp(1, LIST_PAGE)).await?;
     for k in &page.keys {
         let Some(model) = cache::model_of_key(&k.name) else { continue };
         let classification = match k.metadata.as_ref().and_then(cache::classification_from_metadata) {
@@ -285,10 +290,7 @@ pub async fn purge<S: Store>(store: &S) -> Result<Value, ApiError> {
     let mut deleted = 0usize;
     let mut cursor: Option<String> = None;
     loop {
-        let page = store
-            .list(cache::KEY_PREFIX, cursor.as_deref(), LIST_PAGE)
-            .await
-            .map_err(|e| ApiError::Internal(format!("listing the cache failed: {e}")))?;
+        let page = list_keys(store, cursor.as_deref(), LIST_PAGE).await?;
         for k in &page.keys {
             if deleted == PURGE_MAX_DELETES {
                 return Ok(json!({"deleted": deleted, "complete": false}));
@@ -323,10 +325,7 @@ pub async fn refresh<S: Store>(c: &Classifier, store: &S, max_pages: u32, max_re
     let mut versions: std::collections::HashMap<String, Option<String>> = std::collections::HashMap::new();
     let mut cursor: Option<String> = None;
     loop {
-        let page = store
-            .list(cache::KEY_PREFIX, cursor.as_deref(), LIST_PAGE)
-            .await
-            .map_err(|e| ApiError::Internal(format!("listing the cache failed: {e}")))?;
+        let page = list_keys(store, cursor.as_deref(), LIST_PAGE).await?;
         for k in page.keys {
             let Some(model) = cache::model_of_key(&k.name) else { continue };
             let version = k.metadata.as_ref().and_then(|m| m.get("version")).and_then(Value::as_str).map(str::to_string);

@@ -211,6 +211,7 @@ fn hot_clear() {
 }
 
 /// A classification under way in this isolate, or its result waiting to be picked up.
+#[allow(clippy::large_enum_variant)] // a handful at a time; boxing buys nothing
 enum Slot {
     Running { started: u64 },
     Done(Result<CacheRecord, ApiError>),
@@ -229,6 +230,7 @@ thread_local! {
     static INFLIGHT: RefCell<HashMap<String, Inflight>> = RefCell::new(HashMap::new());
 }
 
+#[allow(clippy::large_enum_variant)]
 enum Poll {
     Wait,
     Ready(Result<CacheRecord, ApiError>),

@@ -431,7 +431,7 @@ pub(crate) fn decide(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
                 return d(Task::SentenceSimilarity, 0.7, format!("text in, scores out (\"{k}\")"));
             }
         }
-        if it && !o.embedding && kw(EMBED).is_none() && !(o.has(Number) && o.mods.len() == 1 && o.embedding) {
+        if it && !o.embedding && kw(EMBED).is_none() {
             if let Some(k) = kw(TEXT_CLASSIFY).or_else(|| kw(CLASSIFY)) {
                 return d(Task::TextClassification, 0.6, format!("text in, score out (\"{k}\")"));
             }
@@ -522,7 +522,7 @@ fn image_to_text(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
     }
     if o.has(Image) {
         if let Some(k) = kw(IMAGE_EDIT_I2I).or_else(|| kw(&["edit", "manipulat", "image translation"])) {
-            return if it && i.required(Text) || kw(&["instruction", "edit"]).is_some() && it {
+            return if it && (i.required(Text) || kw(&["instruction", "edit"]).is_some()) {
                 d(Task::ImageTextToImage, 0.55, format!("image and text in, edited image out (\"{k}\")"))
             } else {
                 d(Task::ImageToImage, 0.55, format!("image in, image out (\"{k}\")"))
@@ -617,11 +617,10 @@ fn text_to_text(w: &Words, i: &Inputs, o: &Outputs) -> Decision {
         if let Some(k) = kw(QA) {
             return d(Task::QuestionAnswering, 0.6, format!("text in, answer out (\"{k}\")"));
         }
-        if o.has(Json) && !o.has(Text) {
-            if kw(CLASSIFY).is_some() {
+        if o.has(Json) && !o.has(Text)
+            && kw(CLASSIFY).is_some() {
                 return d(Task::TextClassification, 0.5, "text in, labels out");
             }
-        }
     }
     let _ = i;
     d(Task::TextGeneration, if llm.is_some() { 0.9 } else { 0.7 }, "text in, text out")
@@ -643,17 +642,15 @@ pub(crate) fn normalise_outputs(task: Task, outs: &mut Vec<Modality>) {
                 outs.push(Number);
             }
         }
-        Task::TextTo3D | Task::ImageTo3D => {
-            if !outs.contains(&ThreeD) {
+        Task::TextTo3D | Task::ImageTo3D
+            if !outs.contains(&ThreeD) => {
                 outs.retain(|m| !matches!(m, Image | Video));
                 outs.push(ThreeD);
             }
-        }
-        Task::TextToAudio | Task::TextToSpeech | Task::AudioToAudio => {
-            if !outs.contains(&Audio) {
+        Task::TextToAudio | Task::TextToSpeech | Task::AudioToAudio
+            if !outs.contains(&Audio) => {
                 outs.push(Audio);
             }
-        }
         _ => {}
     }
 }

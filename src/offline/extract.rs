@@ -141,7 +141,7 @@ fn input_modality(p: &Prop<'_>, name: &str, ex: Option<&Value>, words: &Words) -
     if p.is_file() || linked {
         let weights = toks.iter().any(|t| WEIGHT_TOKENS.contains(t))
             || (toks.is_empty() && has_stem(&about, "weights"));
-        if weights && by_ext.as_ref().map_or(true, |(m, _)| *m == Modality::File) {
+        if weights && by_ext.as_ref().is_none_or(|(m, _)| *m == Modality::File) {
             return None;
         }
         if let Some((m, e)) = by_ext {

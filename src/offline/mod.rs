@@ -38,7 +38,7 @@ pub struct OfflineResult {
 /// objects from Replicate's examples endpoint). The model's `default_example` is read first.
 pub fn classify(model: &Model, examples: &[Value]) -> OfflineResult {
     let usable = |e: &&Value| {
-        e.is_object() && e.get("status").and_then(Value::as_str).map_or(true, |s| s == "succeeded")
+        e.is_object() && e.get("status").and_then(Value::as_str).is_none_or(|s| s == "succeeded")
     };
     let ex: Vec<&Value> = model.default_example.iter().chain(examples.iter()).filter(usable).collect();
     let words = text::Words::new(&model.name, model.description());

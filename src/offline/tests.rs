@@ -151,7 +151,7 @@ fn examples_from_the_endpoint_are_read() {
     let mut m = models(REAL).into_iter().find(|m| m.id() == "cjwbw/rembg").unwrap();
     let example = m.default_example.take().unwrap();
     let without = classify(&m, &[]);
-    let with = classify(&m, &[example.clone()]);
+    let with = classify(&m, std::slice::from_ref(&example));
     assert_eq!(with.classification.task, Task::ImageSegmentation);
     assert_eq!(with.classification.output_types, vec![Modality::Image]);
     assert!(with.evidence.iter().any(|e| e.contains(".png")), "{:?}", with.evidence);

@@ -209,7 +209,7 @@ pub(crate) fn words_modality(words: &str) -> Option<Modality> {
             .chain(whole.iter().filter_map(|w| position(words, w, true)))
             .min();
         if let Some(p) = first {
-            if best.map_or(true, |(b, _)| p < b) {
+            if best.is_none_or(|(b, _)| p < b) {
                 best = Some((p, *m));
             }
         }
