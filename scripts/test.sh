@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== native tests (cargo test)"
 cargo test --quiet
+echo "== lints (cargo clippy)"
+cargo clippy --quiet --all-targets -- -D warnings
 echo "== building the Worker"
 bash scripts/build.sh
 echo "== end-to-end tests (wrangler dev)"
