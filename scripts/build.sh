@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Builds the Worker into build/ (wrangler.toml's [build] command). SKIP_WORKER_BUILD=1 reuses an
-# existing build, so test harnesses that build once can start wrangler quickly.
+# Builds the Worker into build/ (wrangler.toml's [build] command). Does nothing when the build is
+# newer than every source (wrangler dev runs this more than once at startup); SKIP_WORKER_BUILD=1
+# reuses any existing build, so test harnesses that build once can start wrangler quickly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${SKIP_WORKER_BUILD:-}" = 1 ] && [ -f build/worker/shim.mjs ]; then
-  exit 0
+if [ -f build/worker/shim.mjs ] && [ -f build/index_bg.wasm ]; then
+  if [ "${SKIP_WORKER_BUILD:-}" = 1 ]; then
+    exit 0
+  fi
+  if [ -z "$(find src data Cargo.toml Cargo.lock build.rs README.md scripts/build.sh -newer build/index_bg.wasm -print -quit)" ]; then
+    exit 0
+  fi
 fi
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-wasm-bindgen}"
 if [ -z "${ESBUILD_BIN:-}" ] && [ -x node_modules/esbuild/bin/esbuild ]; then

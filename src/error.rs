@@ -26,8 +26,8 @@ pub enum ApiError {
     BadRequest(String),
     /// No such route.
     RouteNotFound(String),
-    /// The route exists but not for this method.
-    MethodNotAllowed(String),
+    /// The route exists but not for this method; `allowed` is the `Allow` header's value.
+    MethodNotAllowed { method: String, allowed: &'static str },
     /// Replicate has no such model (its `detail` text).
     ModelNotFound(String),
     /// An admin-only action without credentials.
@@ -68,7 +68,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => 400,
             ApiError::RouteNotFound(_) | ApiError::ModelNotFound(_) => 404,
-            ApiError::MethodNotAllowed(_) => 405,
+            ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Unauthorized => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::UpstreamAuth(_)
@@ -86,7 +86,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => "Bad request",
             ApiError::RouteNotFound(_) => "Not found",
-            ApiError::MethodNotAllowed(_) => "Method not allowed",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::ModelNotFound(_) => "Model not found",
             ApiError::Unauthorized => "Unauthorized",
             ApiError::Forbidden(_) => "Forbidden",
@@ -103,7 +103,8 @@ impl ApiError {
     /// The `message` field: what happened, for a person.
     pub fn message(&self) -> String {
         match self {
-            ApiError::BadRequest(m) | ApiError::RouteNotFound(m) | ApiError::MethodNotAllowed(m) => m.clone(),
+            ApiError::BadRequest(m) | ApiError::RouteNotFound(m) => m.clone(),
+            ApiError::MethodNotAllowed { method, allowed } => format!("{method} is not allowed here; use {allowed}"),
             ApiError::ModelNotFound(detail) => format!("Replicate has no such public model ({detail})"),
             ApiError::Unauthorized => "This action needs an admin token: send `Authorization: Bearer <ADMIN_TOKEN>`".into(),
             ApiError::Forbidden(m) => m.clone(),
@@ -129,6 +130,15 @@ impl ApiError {
         match self {
             ApiError::UpstreamRateLimited { retry_after, .. } => Some(retry_after.unwrap_or(30)),
             _ => None,
+        }
+    }
+
+    /// Extra headers the error is answered with (`Retry-After`, `Allow`).
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            ApiError::UpstreamRateLimited { .. } => vec![("retry-after", self.retry_after().unwrap_or(30).to_string())],
+            ApiError::MethodNotAllowed { allowed, .. } => vec![("allow", format!("{allowed}, OPTIONS"))],
+            _ => Vec::new(),
         }
     }
 
@@ -169,5 +179,12 @@ mod tests {
         assert_eq!(ApiError::UpstreamAuth(Upstream::Anthropic).status(), 502);
         assert_eq!(ApiError::DeadlineExceeded.status(), 504);
         assert_eq!(ApiError::BadRequest("x".into()).body()["error"], "Bad request");
+        let e = ApiError::MethodNotAllowed { method: "POST".into(), allowed: "GET" };
+        assert_eq!((e.status(), e.message()), (405, "POST is not allowed here; use GET".to_string()));
+        assert_eq!(e.headers(), vec![("allow", "GET, OPTIONS".to_string())]);
+        assert_eq!(
+            ApiError::UpstreamRateLimited { upstream: Upstream::Anthropic, retry_after: None }.headers(),
+            vec![("retry-after", "30".to_string())]
+        );
     }
 }

@@ -44,11 +44,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
             if e.status() >= 500 {
                 service::log(&format!("{} {}", e.status(), e));
             }
-            let mut headers = Vec::new();
-            if let Some(s) = e.retry_after() {
-                headers.push(("retry-after", s.to_string()));
-            }
-            Reply::Json { status: e.status(), body: e.body().to_string(), headers }
+            Reply::Json { status: e.status(), body: e.body().to_string(), headers: e.headers() }
         }
     };
     respond(reply)
@@ -75,7 +71,7 @@ async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::Sched
 fn respond(reply: Reply) -> worker::Result<Response> {
     let headers = Headers::new();
     headers.set("access-control-allow-origin", "*")?;
-    headers.set("access-control-expose-headers", "X-Cache, X-KV-Operations, Retry-After")?;
+    headers.set("access-control-expose-headers", "X-Cache, X-KV-Operations, Retry-After, Allow")?;
     let (status, body) = match reply {
         Reply::Json { status, body, headers: extra } => {
             headers.set("content-type", "application/json; charset=utf-8")?;
@@ -116,7 +112,7 @@ async fn route(req: Request, env: &Env) -> Result<Reply, ApiError> {
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     let get = matches!(method, Method::Get | Method::Head);
     let post = method == Method::Post;
-    let not_allowed = |allowed: &str| Err(ApiError::MethodNotAllowed(format!("{method:?} is not allowed here; use {allowed}")));
+    let not_allowed = |allowed| Err(ApiError::MethodNotAllowed { method: method.to_string(), allowed });
     match segments.as_slice() {
         [] if get => Ok(Reply::Html(INDEX_HTML)),
         ["api", "tasks"] if get => Ok(Reply::Json { status: 200, body: TASKS_JSON.trim_end().to_string(), headers: Vec::new() }),

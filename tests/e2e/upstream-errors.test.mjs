@@ -210,7 +210,13 @@ test("purge needs the admin token when ADMIN_TOKEN is set", async () => {
 });
 
 test("wrong methods are refused with the error shape", async () => {
-  assertError(await api("/api/cache/purge"), 405);
-  assertError(await api("/api/taskNames", { method: "POST" }), 405);
+  const get = await api("/api/cache/purge");
+  assertError(get, 405);
+  assert.deepEqual(get.json, { error: "Method not allowed", message: "GET is not allowed here; use POST" });
+  assert.equal(get.headers.get("allow"), "POST, OPTIONS");
+  const post = await api("/api/taskNames", { method: "POST" });
+  assertError(post, 405);
+  assert.deepEqual(post.json, { error: "Method not allowed", message: "POST is not allowed here; use GET" });
+  assert.equal(post.headers.get("allow"), "GET, OPTIONS");
 });
 
