@@ -411,18 +411,25 @@ fn is_number_array_schema(s: &Value, c: Comps<'_>) -> bool {
     field(s, "items", c).and_then(|i| str_field(i, "type", c)).is_some_and(|t| t == "number" || t == "integer")
 }
 
+/// A field named like boxes or keypoints is structured output (`json`); false for other fields.
+fn mark_structured_field(key: &str, child: &mut Acc) -> bool {
+    if key_has(key, BOX_KEYS) {
+        child.flags.boxes = true;
+    } else if key_has(key, KEYPOINT_KEYS) {
+        child.flags.keypoints = true;
+    } else {
+        return false;
+    }
+    child.push(Modality::Json);
+    true
+}
+
 fn walk_object_schema(props: &serde_json::Map<String, Value>, c: Comps<'_>, depth: u8, acc: &mut Acc) {
     let mut parts: Vec<(String, Acc)> = Vec::with_capacity(props.len());
     for (k, v) in props {
         let key = normalize(k);
         let mut child = Acc::default();
-        if key_has(&key, BOX_KEYS) {
-            child.flags.boxes = true;
-            child.push(Modality::Json);
-        } else if key_has(&key, KEYPOINT_KEYS) {
-            child.flags.keypoints = true;
-            child.push(Modality::Json);
-        } else {
+        if !mark_structured_field(&key, &mut child) {
             walk_schema(v, c, &key, depth + 1, &mut child);
             // A scalar number field inside an object is a score, not data.
         }
@@ -565,13 +572,7 @@ fn walk_value(v: &Value, key: &str, depth: u8, acc: &mut Acc) {
             for (k, x) in m.iter().take(40) {
                 let key = normalize(k);
                 let mut child = Acc::default();
-                if key_has(&key, BOX_KEYS) {
-                    child.flags.boxes = true;
-                    child.push(Modality::Json);
-                } else if key_has(&key, KEYPOINT_KEYS) {
-                    child.flags.keypoints = true;
-                    child.push(Modality::Json);
-                } else {
+                if !mark_structured_field(&key, &mut child) {
                     walk_value(x, &key, depth + 1, &mut child);
                 }
                 parts.push((key, child));
