@@ -8,7 +8,7 @@ import { TASKS_DATA } from "@huggingface/tasks";
 import { startReplicateServer } from "../../scripts/replicate-server.mjs";
 import { startAnthropicServer } from "../support/anthropic-server.mjs";
 import { buildWorker, startWorker } from "../support/harness.mjs";
-import { TASK_NAMES, assertClassification, request } from "../support/http.mjs";
+import { TASK_NAMES, assertClassification, clearFaults, request } from "../support/http.mjs";
 
 const TOKEN = "r8_e2e_llm_token";
 const KEY = "test-anthropic-key";
@@ -37,12 +37,7 @@ after(async () => {
   await anthropic?.close();
 });
 
-afterEach(() => {
-  // Nothing queued by one test may answer another's request.
-  anthropic.replies.length = 0;
-  anthropic.faults.next = [];
-  anthropic.faults.always = null;
-});
+afterEach(() => clearFaults(anthropic));
 
 const api = (p, opts) => request(`${worker.url}${p}`, opts);
 const toolUse = (rec) => rec.response.content.find((b) => b.type === "tool_use");

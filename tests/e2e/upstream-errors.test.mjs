@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { startReplicateServer } from "../../scripts/replicate-server.mjs";
 import { startAnthropicServer } from "../support/anthropic-server.mjs";
 import { buildWorker, startWorker } from "../support/harness.mjs";
-import { assertClassification, assertError, request } from "../support/http.mjs";
+import { assertClassification, assertError, clearFaults, request } from "../support/http.mjs";
 
 const TOKEN = "r8_e2e_errors_token";
 const KEY = "test-anthropic-key";
@@ -41,13 +41,7 @@ after(async () => {
   await anthropic?.close();
 });
 
-afterEach(() => {
-  for (const s of [replicate, anthropic]) {
-    s.faults.next = [];
-    s.faults.always = null;
-  }
-  anthropic.replies.length = 0;
-});
+afterEach(() => clearFaults(replicate, anthropic));
 
 const api = (p, opts) => request(`${worker.url}${p}`, opts);
 async function assertNotCached(id) {

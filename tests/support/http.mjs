@@ -45,3 +45,30 @@ export function assertClassification(c) {
   assert.ok(Array.isArray(c.inputTypes) && Array.isArray(c.outputTypes));
   assert.equal(c.taskSummary, TASKS_DATA[c.task]?.summary ?? null);
 }
+
+/** A fabricated public model, as Replicate's API would describe it. */
+export function fabricatedModel(owner, name, description) {
+  return {
+    url: `https://replicate.com/${owner}/${name}`,
+    owner,
+    name,
+    description,
+    visibility: "public",
+    github_url: null,
+    paper_url: null,
+    license_url: null,
+    run_count: 0,
+    cover_image_url: null,
+    default_example: null,
+    latest_version: null,
+  };
+}
+
+/** Clears every queued fault (and queued Anthropic reply) so no test answers another's request. */
+export function clearFaults(...servers) {
+  for (const s of servers) {
+    s.faults.next = [];
+    s.faults.always = null;
+    if (s.replies) s.replies.length = 0;
+  }
+}
