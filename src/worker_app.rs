@@ -155,7 +155,8 @@ async fn model_route(req: &Request, url: &worker::Url, env: &Env, id: ModelId) -
             return Ok(model_reply(body, "HIT"));
         }
     }
-    let hit = if force { None } else { service::cached(&store, &id).await };
+    // A plain request already looked (metadata first, then the record) and found nothing.
+    let hit = if force || plain { None } else { service::cached(&store, &id).await };
     if prompt {
         return match hit {
             Some(r) => Ok(Reply::Text(r.prompt)),
